@@ -1,0 +1,58 @@
+using Sdtp.Modeling;
+using static TorchSharp.torch;
+
+namespace Sdtp.Generation;
+
+/// <summary>
+/// Fills a fresh cache from a prompt and returns the logits of its last position [B, V]. The dense default runs
+/// <see cref="LlamaForCausalLM.Forward"/>; pruned prefill plugs in here.
+/// </summary>
+public delegate Tensor Prefill(LlamaForCausalLM model, Tensor inputIds, KvCache cache);
+
+/// <summary>Streams generated tokens from a causal LM: prefill once, then one cached decode step per token.</summary>
+public sealed class TextGenerator(LlamaForCausalLM model, Prefill? prefill = null)
+{
+    private readonly Prefill prefill = prefill ?? ((m, ids, cache) => m.Forward(ids, cache: cache));
+
+    /// <summary>
+    /// Yields new token ids as they are produced (batch of one). Stops after <see cref="GenerationOptions.MaxNewTokens"/>
+    /// or after emitting a stop token.
+    /// </summary>
+    public IEnumerable<int> Generate(IReadOnlyList<int> prompt, GenerationOptions? options = null)
+    {
+        options ??= new GenerationOptions();
+        options.Validate();
+        if (prompt.Count == 0) throw new ArgumentException("the prompt is empty; give at least one token (e.g. BOS)", nameof(prompt));
+        var stop = new HashSet<int>(options.StopTokenIds is { Count: > 0 } ids ? ids : model.Config.EosTokenIds);
+
+        using var sampler = new TokenSampler(options);
+        using var cache = new KvCache(model.Layers.Count, prompt.Count + options.MaxNewTokens);
+        int lastToken = 0;
+        for (int step = 0; step < options.MaxNewTokens; step++)
+        {
+            // Each step's tensors live and die inside Step, so nothing native outlives the yield.
+            int token = step == 0 ? PrefillStep(prompt, cache, sampler) : DecodeStep(lastToken, cache, sampler);
+            lastToken = token;
+            yield return token;
+            if (stop.Contains(token)) yield break;
+        }
+    }
+
+    private int PrefillStep(IReadOnlyList<int> prompt, KvCache cache, TokenSampler sampler)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var ids = tensor(prompt.Select(t => (long)t).ToArray(), device: model.Device).unsqueeze(0);
+        var logits = prefill(model, ids, cache);
+        return (int)sampler.Next(logits).item<long>();
+    }
+
+    private int DecodeStep(int previous, KvCache cache, TokenSampler sampler)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var ids = tensor(new long[] { previous }, device: model.Device).unsqueeze(0);
+        var logits = model.Forward(ids, cache: cache);
+        return (int)sampler.Next(logits).item<long>();
+    }
+}

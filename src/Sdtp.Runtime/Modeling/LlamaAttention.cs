@@ -1,0 +1,64 @@
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Sdtp.Modeling;
+
+/// <summary>Grouped-query self-attention with rotary positions. Field names match HF weights (<c>q_proj</c>, ...).</summary>
+public sealed class LlamaAttention : nn.Module
+{
+    private readonly Linear q_proj;
+    private readonly Linear k_proj;
+    private readonly Linear v_proj;
+    private readonly Linear o_proj;
+    private readonly int heads, kvHeads, headDim;
+    private readonly int? slidingWindow;
+
+    /// <summary>Projections shaped by <paramref name="config"/>.</summary>
+    public LlamaAttention(ModelConfig config, Device? device = null, ScalarType? dtype = null) : base(nameof(LlamaAttention))
+    {
+        heads = config.NumAttentionHeads;
+        kvHeads = config.NumKeyValueHeads;
+        headDim = config.HeadDim;
+        slidingWindow = config.SlidingWindow;
+        var bias = config.AttentionBias;
+        q_proj = nn.Linear(config.HiddenSize, heads * headDim, bias.Query, device, dtype);
+        k_proj = nn.Linear(config.HiddenSize, kvHeads * headDim, bias.Key, device, dtype);
+        v_proj = nn.Linear(config.HiddenSize, kvHeads * headDim, bias.Value, device, dtype);
+        o_proj = nn.Linear(heads * headDim, config.HiddenSize, bias.Output, device, dtype);
+        RegisterComponents();
+    }
+
+    /// <summary>
+    /// Attention of <paramref name="hidden"/> [B, T, d] over the cached tokens (if any) and itself.
+    /// </summary>
+    /// <param name="rope">cos/sin of these tokens' position ids.</param>
+    /// <param name="valid">[B, T] bool, false for padding; null when none.</param>
+    /// <param name="cache">This layer's cache: the new keys/values are appended to it. Null runs without one.</param>
+    /// <param name="additiveBias">Optional score bias broadcastable to [B, H, T, keys] (soft pruning).</param>
+    public Tensor Forward(Tensor hidden, RotaryTable rope, Tensor? valid, LayerKvCache? cache, Tensor? additiveBias = null)
+    {
+        using var scope = NewDisposeScope();
+        long b = hidden.shape[0], t = hidden.shape[1];
+        var q = q_proj.forward(hidden).view(b, t, heads, headDim).transpose(1, 2);
+        var k = k_proj.forward(hidden).view(b, t, kvHeads, headDim).transpose(1, 2);
+        var v = v_proj.forward(hidden).view(b, t, kvHeads, headDim).transpose(1, 2);
+        q = RotaryEmbedding.Apply(q, rope);
+        k = RotaryEmbedding.Apply(k, rope);
+
+        Tensor? keyValid = valid;
+        if (cache is not null)
+            (k, v, keyValid) = cache.Append(k, v, valid);
+        if (slidingWindow is int window && k.shape[2] > window)
+            throw new NotSupportedException(
+                $"{k.shape[2]} keys exceed the config's sliding_window of {window}; sliding-window attention is not implemented");
+
+        if (kvHeads != heads)
+        {
+            k = k.repeat_interleave(heads / kvHeads, dim: 1);
+            v = v.repeat_interleave(heads / kvHeads, dim: 1);
+        }
+        var attended = ScaledDotProductAttention.Attend(q, k, v, keyValid, additiveBias);
+        var merged = attended.transpose(1, 2).reshape(b, t, heads * headDim);
+        return o_proj.forward(merged).MoveToOuterDisposeScope();
+    }
+}

@@ -1,0 +1,104 @@
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Sdtp.Modeling;
+
+/// <summary>
+/// A LLaMA-family causal language model (LLaMA, Qwen2, Mistral) whose parameter names match Hugging Face's, so
+/// safetensors checkpoints load without renaming. It is the base type of models annotated for SDTP.
+/// <para>
+/// Two ways to run it: <see cref="Forward"/> runs every layer densely; the step API (<see cref="Embed"/>,
+/// <see cref="Rotary"/>, <see cref="Layers"/>, <see cref="Logits"/>) lets a caller run layers one at a time and
+/// change the sequence between them, which is what pruned inference does.
+/// </para>
+/// </summary>
+public class LlamaForCausalLM : nn.Module
+{
+    private readonly LlamaModel model;
+    private readonly Linear lm_head;
+
+    /// <summary>A randomly initialised model shaped by <paramref name="config"/>.</summary>
+    /// <param name="device">Where the parameters live; <see cref="Devices.Default"/> when null.</param>
+    /// <param name="dtype">Parameter and compute dtype (fp32, bf16 or fp16).</param>
+    public LlamaForCausalLM(ModelConfig config, Device? device = null, ScalarType dtype = ScalarType.Float32)
+        : base(nameof(LlamaForCausalLM))
+    {
+        if (dtype is not (ScalarType.Float32 or ScalarType.BFloat16 or ScalarType.Float16))
+            throw new ArgumentException($"dtype {dtype} is not supported; use Float32, BFloat16 or Float16", nameof(dtype));
+        Config = config;
+        device ??= Devices.Default;
+        model = new LlamaModel(config, device, dtype);
+        lm_head = config.TieWordEmbeddings
+            ? nn.Linear(model.EmbedTokens.weight!, null)
+            : nn.Linear(config.HiddenSize, config.VocabSize, hasBias: false, device, dtype);
+        Rotary = new RotaryEmbedding(config);
+        RegisterComponents();
+    }
+
+    /// <summary>The architecture.</summary>
+    public ModelConfig Config { get; }
+
+    /// <summary>Rotary frequencies for this config.</summary>
+    public RotaryEmbedding Rotary { get; }
+
+    /// <summary>The decoder body (HF <c>model.</c>).</summary>
+    public LlamaModel Body => model;
+
+    /// <summary>The decoder layers in order.</summary>
+    public IReadOnlyList<LlamaDecoderLayer> Layers => model.Layers;
+
+    /// <summary>The dtype parameters and activations use.</summary>
+    public ScalarType DType => model.Norm.Weight.dtype;
+
+    /// <summary>Where the parameters live.</summary>
+    public Device Device => model.Norm.Weight.device;
+
+    /// <summary>Embeds token ids [B, T] into hidden states [B, T, d].</summary>
+    public Tensor Embed(Tensor inputIds) => model.EmbedTokens.forward(inputIds);
+
+    /// <summary>cos/sin tables for position ids [B, T] in the model's dtype.</summary>
+    public RotaryTable RotaryFor(Tensor positionIds) => Rotary.Table(positionIds, DType);
+
+    /// <summary>Final norm then LM head on hidden states [B, T, d] → logits [B, T, V].</summary>
+    public Tensor Logits(Tensor hidden)
+    {
+        using var scope = NewDisposeScope();
+        return lm_head.forward(model.Norm.forward(hidden)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Logits of the last position only, [B, V]: all that next-token prediction needs.</summary>
+    public Tensor LastLogits(Tensor hidden)
+    {
+        using var scope = NewDisposeScope();
+        var last = hidden.narrow(1, hidden.shape[1] - 1, 1);
+        return Logits(last).squeeze(1).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Dense forward over every layer.
+    /// </summary>
+    /// <param name="inputIds">[B, T] int64 token ids of the NEW tokens.</param>
+    /// <param name="attentionMask">[B, T], 1 for real tokens, 0 for (left) padding of the new tokens; null when none.
+    /// Padding already in the cache is remembered by the cache.</param>
+    /// <param name="cache">Caches to append to; null runs without one.</param>
+    /// <param name="positionIds">[B, T] explicit positions; when null they continue the cache's positions, or are
+    /// derived from <paramref name="attentionMask"/> (padding excluded).</param>
+    /// <param name="allLogits">True: logits of every position [B, T, V]; false: the last position only [B, V].</param>
+    public Tensor Forward(Tensor inputIds, Tensor? attentionMask = null, KvCache? cache = null,
+        Tensor? positionIds = null, bool allLogits = false)
+    {
+        using var scope = NewDisposeScope();
+        var valid = attentionMask?.to_type(ScalarType.Bool);
+        positionIds ??= PositionIds.Continue(cache?.NextPositions, valid, inputIds.shape[0], inputIds.shape[1], inputIds.device);
+        var hidden = Embed(inputIds);
+        var rope = RotaryFor(positionIds);
+        for (int i = 0; i < Layers.Count; i++)
+        {
+            using var layerScope = NewDisposeScope();
+            hidden = Layers[i].Forward(hidden, rope, valid, cache?.Layers[i]).MoveToOuterDisposeScope();
+        }
+        cache?.AdvancePositions(positionIds.select(1, -1));
+        var logits = allLogits ? Logits(hidden) : LastLogits(hidden);
+        return logits.MoveToOuterDisposeScope();
+    }
+}
