@@ -53,6 +53,13 @@ public class LlamaForCausalLM : nn.Module
     /// <summary>Where the parameters live.</summary>
     public Device Device => model.Norm.Weight.device;
 
+    /// <summary>
+    /// Every parameter once. <c>parameters()</c> lists a tied LM head twice (two handles on one storage), which
+    /// would make an optimizer step it twice.
+    /// </summary>
+    public IEnumerable<Parameter> DistinctParameters() =>
+        named_parameters().Where(p => !(Config.TieWordEmbeddings && p.name == "lm_head.weight")).Select(p => p.parameter);
+
     /// <summary>Embeds token ids [B, T] into hidden states [B, T, d].</summary>
     public Tensor Embed(Tensor inputIds) => model.EmbedTokens.forward(inputIds);
 
