@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Sdtp.Generation;
 using Sdtp.Modeling;
+using Xunit.Abstractions;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -11,7 +12,7 @@ public sealed class NativeMemory;
 
 /// <summary>Hundreds of forward passes must not grow native memory: every intermediate is disposed by a scope.</summary>
 [Collection(nameof(NativeMemory))]
-public class NativeMemoryTests
+public class NativeMemoryTests(ITestOutputHelper output)
 {
     [Fact]
     public void Live_tensors_and_resident_memory_stay_flat_over_300_forward_passes()
@@ -42,6 +43,7 @@ public class NativeMemoryTests
         var liveAfter = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
         var rssAfter = ResidentBytes();
 
+        output.WriteLine($"live tensors {liveBefore} -> {liveAfter}; resident {rssBefore >> 20} MB -> {rssAfter >> 20} MB over 300 iterations");
         Assert.Equal(liveBefore, liveAfter);
         // One iteration allocates ~1.5 MB of activations; a leak of any of them over 300 runs would show as >400 MB.
         Assert.True(rssAfter - rssBefore < 32L << 20, $"resident memory grew by {(rssAfter - rssBefore) >> 20} MB over 300 iterations");
