@@ -37,8 +37,7 @@ public static class HuggingFaceCheckpoint
 
     /// <summary>
     /// Copies <paramref name="directory"/>'s weights into <paramref name="model"/>, converting floating dtypes to the
-    /// model's. Every name, shape and dtype is checked before anything is copied; all problems are reported in one
-    /// error. Tensors are then read and copied one at a time, so peak memory is the model plus one tensor.
+    /// model's. Every name, shape and dtype is checked before anything is copied (see <see cref="StateLoader"/>).
     /// </summary>
     public static void LoadWeights(nn.Module model, string directory, bool tiedLmHead = false)
     {
@@ -46,26 +45,19 @@ public static class HuggingFaceCheckpoint
         var files = OpenWeights(directory);
         try
         {
-            var expected = ExpectedTensors(model, tiedLmHead);
-            var located = new Dictionary<string, (SafeTensorsFile File, SafeTensorEntry Entry)>(StringComparer.Ordinal);
-            foreach (var file in files)
-                foreach (var (name, entry) in file.Entries)
-                    located[name] = (file, entry);
-            Validate(directory, expected, located, tiedLmHead);
-
-            using var noGrad = no_grad();
-            foreach (var (name, target) in expected)
-            {
-                using var scope = NewDisposeScope();
-                var (file, _) = located[name];
-                var source = file.Read(name);
-                target.copy_(source.to(target.dtype, target.device));
-            }
+            StateLoader.Load(ExpectedTensors(model, tiedLmHead), files, directory, name => IsIgnorable(name, tiedLmHead));
         }
         finally
         {
             foreach (var file in files) file.Dispose();
         }
+    }
+
+    /// <summary>Copies one safetensors file into <paramref name="module"/>, with the same checks as <see cref="LoadWeights"/>.</summary>
+    public static void LoadFile(nn.Module module, string path)
+    {
+        using var file = SafeTensorsFile.Open(path);
+        StateLoader.Load(module.state_dict(), [file], path, _ => false);
     }
 
     /// <summary>
@@ -139,33 +131,7 @@ public static class HuggingFaceCheckpoint
         return shards;
     }
 
-    private static void Validate(string directory, IReadOnlyDictionary<string, Tensor> expected,
-        Dictionary<string, (SafeTensorsFile File, SafeTensorEntry Entry)> located, bool tiedLmHead)
-    {
-        var missing = expected.Keys.Where(n => !located.ContainsKey(n)).ToList();
-        var unexpected = located.Keys.Where(n => !expected.ContainsKey(n) && !IsIgnorable(n, tiedLmHead)).ToList();
-        var mismatched = new List<string>();
-        foreach (var (name, target) in expected)
-        {
-            if (!located.TryGetValue(name, out var found)) continue;
-            var entry = found.Entry;
-            if (!entry.Shape.SequenceEqual(target.shape))
-                mismatched.Add($"{name}: shape [{string.Join(", ", entry.Shape)}] in {Path.GetFileName(found.File.Path)}, model expects [{string.Join(", ", target.shape)}]");
-            else if (target.is_floating_point() && !IsFloating(entry.DType))
-                mismatched.Add($"{name}: dtype {SafeTensorsDType.Name(entry.DType)} in {Path.GetFileName(found.File.Path)}, model expects a floating dtype (F32, F16, BF16)");
-        }
-        if (missing.Count + unexpected.Count + mismatched.Count == 0) return;
-
-        var lines = new List<string> { $"{directory}: checkpoint does not match the model:" };
-        if (missing.Count > 0) lines.Add($"  missing ({missing.Count}): {string.Join(", ", missing)}");
-        if (unexpected.Count > 0) lines.Add($"  unexpected ({unexpected.Count}): {string.Join(", ", unexpected)}");
-        if (mismatched.Count > 0) lines.Add($"  mismatched ({mismatched.Count}):" + string.Concat(mismatched.Select(m => "\n    " + m)));
-        throw new CheckpointException(string.Join('\n', lines));
-    }
-
     // Old LLaMA exports stored the rotary frequencies; a tied model may still carry a copy of its LM head.
     private static bool IsIgnorable(string name, bool tiedLmHead) =>
         name.EndsWith(".rotary_emb.inv_freq", StringComparison.Ordinal) || (tiedLmHead && name == "lm_head.weight");
-
-    private static bool IsFloating(ScalarType t) => t is ScalarType.Float32 or ScalarType.Float16 or ScalarType.BFloat16 or ScalarType.Float64;
 }

@@ -1,0 +1,58 @@
+using static TorchSharp.torch;
+
+namespace Sdtp.Checkpoints;
+
+/// <summary>
+/// Copies tensors from safetensors files into a module's state. TorchSharp's <c>load_state_dict</c> does not check
+/// shapes, so this checks every name, shape and dtype first and reports every problem in one error; then it reads
+/// and copies one tensor at a time, so peak memory is the module plus one tensor.
+/// </summary>
+public static class StateLoader
+{
+    /// <summary>Loads <paramref name="expected"/> (name to target tensor) from <paramref name="files"/>; <paramref name="source"/> names them in errors.</summary>
+    public static void Load(IReadOnlyDictionary<string, Tensor> expected, IReadOnlyList<SafeTensorsFile> files, string source,
+        Func<string, bool> ignorable)
+    {
+        var located = new Dictionary<string, (SafeTensorsFile File, SafeTensorEntry Entry)>(StringComparer.Ordinal);
+        foreach (var file in files)
+            foreach (var (name, entry) in file.Entries)
+                located[name] = (file, entry);
+        Validate(source, expected, located, ignorable);
+
+        using var noGrad = no_grad();
+        foreach (var (name, target) in expected)
+        {
+            using var scope = NewDisposeScope();
+            var (file, _) = located[name];
+            target.copy_(file.Read(name).to(target.dtype, target.device));
+        }
+    }
+
+    private static void Validate(string source, IReadOnlyDictionary<string, Tensor> expected,
+        Dictionary<string, (SafeTensorsFile File, SafeTensorEntry Entry)> located, Func<string, bool> ignorable)
+    {
+        var missing = expected.Keys.Where(n => !located.ContainsKey(n)).ToList();
+        var unexpected = located.Keys.Where(n => !expected.ContainsKey(n) && !ignorable(n)).ToList();
+        var mismatched = new List<string>();
+        foreach (var (name, target) in expected)
+        {
+            if (!located.TryGetValue(name, out var found)) continue;
+            var entry = found.Entry;
+            var file = Path.GetFileName(found.File.Path);
+            if (!entry.Shape.SequenceEqual(target.shape))
+                mismatched.Add($"{name}: shape [{string.Join(", ", entry.Shape)}] in {file}, model expects [{string.Join(", ", target.shape)}]");
+            else if (target.is_floating_point() && !IsFloating(entry.DType))
+                mismatched.Add($"{name}: dtype {SafeTensorsDType.Name(entry.DType)} in {file}, model expects a floating dtype (F32, F16, BF16)");
+        }
+        if (missing.Count + unexpected.Count + mismatched.Count == 0) return;
+
+        var lines = new List<string> { $"{source}: checkpoint does not match the model:" };
+        if (missing.Count > 0) lines.Add($"  missing ({missing.Count}): {string.Join(", ", missing)}");
+        if (unexpected.Count > 0) lines.Add($"  unexpected ({unexpected.Count}): {string.Join(", ", unexpected)}");
+        if (mismatched.Count > 0) lines.Add($"  mismatched ({mismatched.Count}):" + string.Concat(mismatched.Select(m => "\n    " + m)));
+        throw new CheckpointException(string.Join('\n', lines));
+    }
+
+    private static bool IsFloating(ScalarType t) =>
+        t is ScalarType.Float32 or ScalarType.Float16 or ScalarType.BFloat16 or ScalarType.Float64;
+}

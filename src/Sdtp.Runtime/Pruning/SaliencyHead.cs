@@ -1,0 +1,44 @@
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Sdtp.Pruning;
+
+/// <summary>
+/// The prediction module of one stage: Linear(d, d/4) -> GELU -> Linear(d/4, 2) on each token's hidden state, giving
+/// keep/drop logits. The keep score is their difference, so top-k on it is top-k on P(keep).
+/// </summary>
+public sealed class SaliencyHead : nn.Module<Tensor, Tensor>
+{
+    private readonly Linear fc1;
+    private readonly Linear fc2;
+
+    /// <summary>A head for hidden width <paramref name="hiddenSize"/>.</summary>
+    public SaliencyHead(long hiddenSize, Device? device = null, ScalarType? dtype = null) : base(nameof(SaliencyHead))
+    {
+        long inner = Math.Max(1, hiddenSize / 4);
+        fc1 = nn.Linear(hiddenSize, inner, hasBias: true, device, dtype);
+        fc2 = nn.Linear(inner, 2, hasBias: true, device, dtype);
+        RegisterComponents();
+    }
+
+    /// <summary>First projection (the generated forward inlines its math).</summary>
+    public Linear Fc1 => fc1;
+
+    /// <summary>Second projection.</summary>
+    public Linear Fc2 => fc2;
+
+    /// <summary>Keep/drop logits [B, n, 2] of hidden states [B, n, d].</summary>
+    public override Tensor forward(Tensor hidden)
+    {
+        using var scope = NewDisposeScope();
+        return fc2.forward(nn.functional.gelu(fc1.forward(hidden))).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Keep scores [B, n]: logit(keep) - logit(drop).</summary>
+    public Tensor Score(Tensor hidden)
+    {
+        using var scope = NewDisposeScope();
+        var logits = forward(hidden);
+        return (logits.select(-1, 0) - logits.select(-1, 1)).MoveToOuterDisposeScope();
+    }
+}
