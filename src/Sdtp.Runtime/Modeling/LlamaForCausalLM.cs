@@ -19,12 +19,12 @@ public class LlamaForCausalLM : nn.Module
 
     /// <summary>A randomly initialised model shaped by <paramref name="config"/>.</summary>
     /// <param name="device">Where the parameters live; <see cref="Devices.Default"/> when null.</param>
-    /// <param name="dtype">Parameter and compute dtype (fp32, bf16 or fp16).</param>
+    /// <param name="dtype">Parameter and compute dtype (fp32, bf16 or fp16; fp64 for numerical checks).</param>
     public LlamaForCausalLM(ModelConfig config, Device? device = null, ScalarType dtype = ScalarType.Float32)
         : base(nameof(LlamaForCausalLM))
     {
-        if (dtype is not (ScalarType.Float32 or ScalarType.BFloat16 or ScalarType.Float16))
-            throw new ArgumentException($"dtype {dtype} is not supported; use Float32, BFloat16 or Float16", nameof(dtype));
+        if (dtype is not (ScalarType.Float32 or ScalarType.BFloat16 or ScalarType.Float16 or ScalarType.Float64))
+            throw new ArgumentException($"dtype {dtype} is not supported; use Float32, BFloat16 or Float16 (Float64 for numerical checks)", nameof(dtype));
         Config = config;
         device ??= Devices.Default;
         model = new LlamaModel(config, device, dtype);

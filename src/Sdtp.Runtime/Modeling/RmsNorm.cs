@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace Sdtp.Modeling;
 
 /// <summary>Root-mean-square layer norm. The statistics are accumulated in fp32 whatever the compute dtype,
-/// as Hugging Face does, so bf16/fp16 models do not lose precision in the variance.</summary>
+/// (fp64 stays fp64), as Hugging Face does, so bf16/fp16 models do not lose precision in the variance.</summary>
 public sealed class RmsNorm : nn.Module<Tensor, Tensor>
 {
     private readonly Parameter weight;
@@ -26,7 +26,7 @@ public sealed class RmsNorm : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor input)
     {
         using var scope = NewDisposeScope();
-        var x = input.to_type(ScalarType.Float32);
+        var x = input.dtype == ScalarType.Float64 ? input : input.to_type(ScalarType.Float32);
         var variance = x.pow(2).mean([-1], keepdim: true);
         var normalized = (x * rsqrt(variance + eps)).to_type(input.dtype);
         return (weight * normalized).MoveToOuterDisposeScope();
