@@ -34,8 +34,8 @@ public sealed class LlamaAttention : nn.Module
     /// <param name="rope">cos/sin of these tokens' position ids.</param>
     /// <param name="valid">[B, T] bool, false for padding; null when none.</param>
     /// <param name="cache">This layer's cache: the new keys/values are appended to it. Null runs without one.</param>
-    /// <param name="additiveBias">Optional score bias broadcastable to [B, H, T, keys] (soft pruning).</param>
-    public Tensor Forward(Tensor hidden, RotaryTable rope, Tensor? valid, LayerKvCache? cache, Tensor? additiveBias = null)
+    /// <param name="keyKeep">Soft pruning during training: [B, T] keep mask in [0, 1] on keys (no cache); null for none.</param>
+    public Tensor Forward(Tensor hidden, RotaryTable rope, Tensor? valid, LayerKvCache? cache, Tensor? keyKeep = null)
     {
         using var scope = NewDisposeScope();
         long b = hidden.shape[0], t = hidden.shape[1];
@@ -57,7 +57,7 @@ public sealed class LlamaAttention : nn.Module
             k = k.repeat_interleave(heads / kvHeads, dim: 1);
             v = v.repeat_interleave(heads / kvHeads, dim: 1);
         }
-        var attended = ScaledDotProductAttention.Attend(q, k, v, keyValid, additiveBias);
+        var attended = ScaledDotProductAttention.Attend(q, k, v, keyValid, keyKeep);
         var merged = attended.transpose(1, 2).reshape(b, t, heads * headDim);
         return o_proj.forward(merged).MoveToOuterDisposeScope();
     }

@@ -30,10 +30,10 @@ public sealed class LlamaDecoderLayer : nn.Module
     public RmsNorm InputLayerNorm => input_layernorm;
 
     /// <summary>hidden + attn(norm(hidden)), then + mlp(norm(.)). See <see cref="LlamaAttention.Forward"/> for the arguments.</summary>
-    public Tensor Forward(Tensor hidden, RotaryTable rope, Tensor? valid, LayerKvCache? cache, Tensor? additiveBias = null)
+    public Tensor Forward(Tensor hidden, RotaryTable rope, Tensor? valid, LayerKvCache? cache, Tensor? keyKeep = null)
     {
         using var scope = NewDisposeScope();
-        var attended = self_attn.Forward(input_layernorm.forward(hidden), rope, valid, cache, additiveBias);
+        var attended = self_attn.Forward(input_layernorm.forward(hidden), rope, valid, cache, keyKeep);
         var h = hidden + attended;
         var output = h + mlp.forward(post_attention_layernorm.forward(h));
         return output.MoveToOuterDisposeScope();

@@ -14,26 +14,27 @@ public static class ScaledDotProductAttention
     /// [B, H, Tk, D], where the queries are the LAST Tq of the Tk key positions.
     /// </summary>
     /// <param name="keyValid">[B, Tk] bool, false for padding keys; null when every key is real.</param>
-    /// <param name="additiveBias">Optional bias added to the scores, broadcastable to [B, H, Tq, Tk] (soft pruning masks).</param>
-    public static Tensor Attend(Tensor query, Tensor key, Tensor value, Tensor? keyValid = null, Tensor? additiveBias = null)
+    /// <param name="keyKeep">Soft pruning: [B, Tk] keep mask in [0, 1] (see <see cref="AttendWithKeepMask"/>); null for none.</param>
+    public static Tensor Attend(Tensor query, Tensor key, Tensor value, Tensor? keyValid = null, Tensor? keyKeep = null)
     {
+        if (keyKeep is not null) return AttendWithKeepMask(query, key, value, keyValid, keyKeep);
         using var scope = NewDisposeScope();
         long tq = query.shape[2], tk = key.shape[2];
         if (tq > tk)
             throw new ArgumentException($"attention got {tq} queries but only {tk} keys; queries must be the last keys");
         Tensor result;
-        if (keyValid is null && additiveBias is null)
+        if (keyValid is null)
         {
             result = tq == tk
                 ? nn.functional.scaled_dot_product_attention(query, key, value, is_casual: true)
                 : tq == 1
                     ? nn.functional.scaled_dot_product_attention(query, key, value) // one new token sees every key
-                    : nn.functional.scaled_dot_product_attention(query, key, value, BuildMask(null, null, tq, tk, query.dtype, query.device));
+                    : nn.functional.scaled_dot_product_attention(query, key, value, BuildMask(null, tq, tk, query.dtype, query.device));
         }
         else
         {
             result = nn.functional.scaled_dot_product_attention(query, key, value,
-                BuildMask(keyValid, additiveBias, tq, tk, query.dtype, query.device));
+                BuildMask(keyValid, tq, tk, query.dtype, query.device));
         }
         return result.MoveToOuterDisposeScope();
     }
@@ -43,7 +44,7 @@ public static class ScaledDotProductAttention
     /// padding), the dtype's lowest finite value elsewhere. The finite value keeps a row of padding queries
     /// (all keys hidden) a uniform softmax instead of NaN.
     /// </summary>
-    public static Tensor BuildMask(Tensor? keyValid, Tensor? additiveBias, long tq, long tk, ScalarType dtype, Device device)
+    public static Tensor BuildMask(Tensor? keyValid, long tq, long tk, ScalarType dtype, Device device)
     {
         using var scope = NewDisposeScope();
         var queryPosition = arange(tk - tq, tk, device: device).unsqueeze(1);
@@ -53,8 +54,29 @@ public static class ScaledDotProductAttention
             allowed = allowed.logical_and(keyValid.to_type(ScalarType.Bool).unsqueeze(1).unsqueeze(1)); // [B, 1, Tq, Tk]
         var lowest = finfo(dtype).min;
         var mask = where(allowed, zeros(1, dtype: dtype, device: device), full(1, lowest, dtype: dtype, device: device));
-        if (additiveBias is not null)
-            mask = (mask + additiveBias.to_type(dtype)).clamp_min(lowest);
         return mask.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Attention under a soft keep mask m on keys, as DynamicViT trains token pruning: the additive bias log(m_j) on
+    /// every score, computed in its multiplicative form <c>w_ij = exp(s_ij) m_j / sum_k exp(s_ik) m_k</c> so that the
+    /// gradient reaching a dropped key (m_j = 0) stays finite. A query always sees itself (m = 1 on the diagonal), so no
+    /// row is empty. Queries and keys must be the same tokens (training runs without a cache).
+    /// </summary>
+    public static Tensor AttendWithKeepMask(Tensor query, Tensor key, Tensor value, Tensor? keyValid, Tensor keyKeep)
+    {
+        using var scope = NewDisposeScope();
+        long t = query.shape[2];
+        if (key.shape[2] != t)
+            throw new ArgumentException($"a keep mask needs queries and keys of the same tokens, got {t} and {key.shape[2]}");
+        var scores = query.matmul(key.transpose(-2, -1)) / Math.Sqrt(query.shape[^1]);
+        scores = scores + BuildMask(keyValid, t, t, scores.dtype, scores.device);
+        var diagonal = eye(t, dtype: scores.dtype, device: scores.device);
+        var policy = keyKeep.to_type(scores.dtype).unsqueeze(1).unsqueeze(1);          // [B, 1, 1, T]
+        policy = policy * (1 - diagonal) + diagonal;                                           // [B, 1, T, T]
+        var stable = scores - scores.amax([-1], keepdim: true).detach();
+        var weights = stable.exp() * policy;
+        weights = weights / weights.sum(-1, keepdim: true);
+        return weights.matmul(value).MoveToOuterDisposeScope();
     }
 }

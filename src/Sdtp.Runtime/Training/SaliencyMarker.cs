@@ -52,6 +52,17 @@ public static class SaliencyMarker
         return saliency;
     }
 
+    /// <summary>Marks one sample: its normalised saliency at every stage, packed with the sample so the two never separate.</summary>
+    public static MarkedSample MarkSample(LlamaForCausalLM model, PruningSchedule schedule, long[] ids, bool[] targets)
+    {
+        using var scope = NewDisposeScope();
+        var idTensor = tensor(ids, device: model.Device).unsqueeze(0);
+        var targetTensor = tensor(targets, device: model.Device).unsqueeze(0);
+        var raw = Mark(model, schedule, idTensor, targetTensor);
+        var saliency = raw.Select(r => Normalize(r).cpu()[0].data<float>().ToArray()).ToArray();
+        return new MarkedSample(ids, targets, saliency);
+    }
+
     /// <summary>T: the summed log-probability of each target token given everything before it.</summary>
     public static Tensor TargetLogLikelihood(Tensor logits, Tensor inputIds, Tensor targetMask)
     {

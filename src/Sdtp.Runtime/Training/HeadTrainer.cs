@@ -1,0 +1,141 @@
+using Sdtp.Modeling;
+using Sdtp.Pruning;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Sdtp.Training;
+
+/// <summary>
+/// Stage 2 of SDTP: trains the saliency heads on marked samples with the backbone frozen.
+/// L = Lm x L_lm (under soft pruning) + sum over stages (Mse x L_mse + Rank x L_rank + Budget x L_budget).
+/// <para>
+/// Reproducible: the sample of step t comes from a seeded permutation of epoch t / n, and step t's Gumbel noise and
+/// pair sampling from a generator seeded with (seed, t). So a run resumed from a checkpoint takes exactly the steps an
+/// uninterrupted run would.
+/// </para>
+/// </summary>
+public sealed class HeadTrainer : IDisposable
+{
+    private readonly LlamaForCausalLM model;
+    private readonly PruningSchedule schedule;
+    private readonly SaliencyHeads heads;
+    private readonly HeadTrainerOptions options;
+    private readonly AdamW optimizer;
+    private int stepsDone;
+
+    /// <summary>A trainer for <paramref name="heads"/> on <paramref name="model"/> (whose weights it never changes).</summary>
+    public HeadTrainer(LlamaForCausalLM model, PruningSchedule schedule, SaliencyHeads heads, HeadTrainerOptions? options = null)
+    {
+        this.options = options ?? new HeadTrainerOptions();
+        this.options.Validate();
+        schedule.Validate(model.Layers.Count);
+        if (heads.Layers.Count != schedule.Stages.Count || !heads.Layers.SequenceEqual(schedule.Stages.Select(s => s.Layer)))
+            throw new ArgumentException($"heads sit at layers [{string.Join(", ", heads.Layers)}] but the schedule prunes at [{string.Join(", ", schedule.Stages.Select(s => s.Layer))}]", nameof(heads));
+        this.model = model;
+        this.schedule = schedule;
+        this.heads = heads;
+        optimizer = optim.AdamW(heads.HeadParameters(), lr: this.options.LearningRate, weight_decay: this.options.WeightDecay);
+    }
+
+    /// <summary>Steps completed so far (after a resume, the checkpoint's).</summary>
+    public int StepsDone => stepsDone;
+
+    /// <summary>Continues from the checkpoint in <see cref="HeadTrainerOptions.CheckpointDirectory"/> when one exists; returns whether it did.</summary>
+    public bool TryResume()
+    {
+        var directory = options.CheckpointDirectory;
+        if (directory is null || !TrainingCheckpoint.Exists(directory)) return false;
+        stepsDone = TrainingCheckpoint.Load(directory, heads, optimizer, options.Seed);
+        return true;
+    }
+
+    /// <summary>
+    /// Trains until <see cref="HeadTrainerOptions.Steps"/> steps are done, reporting each step to <paramref name="progress"/>.
+    /// Cancellation stops after the current step and writes a checkpoint when a directory is set.
+    /// </summary>
+    public IReadOnlyList<LossTerms> Train(IReadOnlyList<MarkedSample> samples, Action<TrainingProgress>? progress = null,
+        CancellationToken cancellation = default)
+    {
+        if (samples.Count == 0) throw new ArgumentException("no training samples", nameof(samples));
+        foreach (var (sample, index) in samples.Select((s, i) => (s, i)))
+            if (sample.Saliency.Length != schedule.Stages.Count)
+                throw new ArgumentException($"sample {index} has saliency for {sample.Saliency.Length} stages, the schedule has {schedule.Stages.Count}", nameof(samples));
+
+        var history = new List<LossTerms>();
+        var backbone = model.parameters().Select(p => (p, p.requires_grad)).ToList();
+        foreach (var (p, _) in backbone) p.requires_grad = false; // frozen: only the heads learn
+        heads.train();
+        try
+        {
+            while (stepsDone < options.Steps && !cancellation.IsCancellationRequested)
+            {
+                var terms = Step(samples[SampleIndex(stepsDone, samples.Count)], stepsDone);
+                history.Add(terms);
+                stepsDone++;
+                progress?.Invoke(new TrainingProgress(stepsDone, options.Steps, terms, options.LearningRateAt(stepsDone - 1), options.TauAt(stepsDone - 1)));
+                bool periodic = options.CheckpointEvery > 0 && stepsDone % options.CheckpointEvery == 0;
+                if (options.CheckpointDirectory is not null && (periodic || stepsDone == options.Steps || cancellation.IsCancellationRequested))
+                    TrainingCheckpoint.Save(options.CheckpointDirectory, heads, schedule, optimizer, stepsDone, options.Seed);
+            }
+        }
+        finally
+        {
+            foreach (var (p, flag) in backbone) p.requires_grad = flag;
+            heads.eval();
+        }
+        return history;
+    }
+
+    /// <summary>The loss terms of one sample at <paramref name="step"/>, with gradients (used by tests and by <see cref="Step"/>).</summary>
+    public (Tensor Total, LossTerms Terms) Loss(MarkedSample sample, int step)
+    {
+        using var scope = NewDisposeScope();
+        using var generator = new Generator((ulong)(options.Seed * 1_000_003 + step), CPU);
+        var device = model.Device;
+        var ids = tensor(sample.Ids, device: device).unsqueeze(0);
+        var targets = tensor(sample.Targets, device: device).unsqueeze(0);
+        var result = SoftPrunedForward.Run(model, schedule, heads, ids, options.TauAt(step), generator);
+
+        var weights = options.Weights;
+        var lm = SdtpLosses.LanguageModel(result.Logits, ids, targets);
+        var mse = zeros(1, device: device).squeeze();
+        var rank = zeros(1, device: device).squeeze();
+        var budget = zeros(1, device: device).squeeze();
+        for (int s = 0; s < schedule.Stages.Count; s++)
+        {
+            // Each stage ADDS its terms: overwriting them inside this loop left only the LM loss in public reproductions.
+            var logits = result.StageLogits[s];
+            var scores = (logits.select(-1, 0) - logits.select(-1, 1)).to_type(ScalarType.Float32);
+            var saliency = tensor(sample.Saliency[s], device: device).unsqueeze(0);
+            mse = mse + SdtpLosses.Mse(scores, saliency, null);
+            rank = rank + SdtpLosses.Ranking(scores, saliency, null, options.RankPairLimit, generator);
+            budget = budget + SdtpLosses.Budget(result.CumulativeKeep[s], null, schedule.CumulativeKeepRatio(s));
+        }
+        var total = weights.Lm * lm + weights.Mse * mse + weights.Rank * rank + weights.Budget * budget;
+        var terms = new LossTerms(total.item<float>(), lm.item<float>(), mse.item<float>(), rank.item<float>(), budget.item<float>());
+        return (total.MoveToOuterDisposeScope(), terms);
+    }
+
+    private LossTerms Step(MarkedSample sample, int step)
+    {
+        using var scope = NewDisposeScope();
+        foreach (var group in optimizer.ParamGroups) group.LearningRate = options.LearningRateAt(step);
+        optimizer.zero_grad();
+        var (total, terms) = Loss(sample, step);
+        total.backward();
+        nn.utils.clip_grad_norm_(heads.HeadParameters(), options.ClipNorm);
+        optimizer.step();
+        return terms;
+    }
+
+    private int SampleIndex(int step, int count)
+    {
+        int epoch = step / count;
+        var order = Enumerable.Range(0, count).ToArray();
+        new Random(unchecked((int)(options.Seed * 7919 + epoch))).Shuffle(order);
+        return order[step % count];
+    }
+
+    /// <inheritdoc/>
+    public void Dispose() => optimizer.Dispose();
+}

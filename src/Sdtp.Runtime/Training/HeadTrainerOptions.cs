@@ -1,0 +1,59 @@
+namespace Sdtp.Training;
+
+/// <summary>Weights of the loss terms: L = Lm x L_lm + sum over stages (Mse x L_mse + Rank x L_rank + Budget x L_budget).</summary>
+public sealed record LossWeights(double Lm = 1.0, double Mse = 1.0, double Rank = 1.0, double Budget = 2.0);
+
+/// <summary>How the heads are trained. Defaults are the ones the project measured on its own models.</summary>
+public sealed record HeadTrainerOptions
+{
+    /// <summary>Optimizer steps, one sample each.</summary>
+    public int Steps { get; init; } = 300;
+    /// <summary>Peak AdamW learning rate.</summary>
+    public double LearningRate { get; init; } = 2e-3;
+    /// <summary>Steps of linear warm-up before the cosine decay.</summary>
+    public int WarmupSteps { get; init; } = 20;
+    /// <summary>AdamW weight decay.</summary>
+    public double WeightDecay { get; init; } = 0.01;
+    /// <summary>Gradient norm clip.</summary>
+    public double ClipNorm { get; init; } = 1.0;
+    /// <summary>Seed of the sample order and the Gumbel noise: the same seed gives the same heads.</summary>
+    public long Seed { get; init; } = 0;
+    /// <summary>Loss weights.</summary>
+    public LossWeights Weights { get; init; } = new();
+    /// <summary>Gumbel temperature at the first step; annealed geometrically to <see cref="TauEnd"/>.</summary>
+    public double TauStart { get; init; } = 1.0;
+    /// <summary>Gumbel temperature at the last step.</summary>
+    public double TauEnd { get; init; } = 0.1;
+    /// <summary>Token pairs per sample above which the ranking loss samples pairs.</summary>
+    public int RankPairLimit { get; init; } = 16384;
+    /// <summary>Write a training checkpoint every this many steps (0: only at the end), when a directory is set.</summary>
+    public int CheckpointEvery { get; init; }
+    /// <summary>Where training checkpoints go; null writes none.</summary>
+    public string? CheckpointDirectory { get; init; }
+
+    internal void Validate()
+    {
+        if (Steps < 1) throw new ArgumentOutOfRangeException(nameof(Steps), Steps, "must be >= 1");
+        if (!(LearningRate > 0)) throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, "must be > 0");
+        if (WarmupSteps < 0) throw new ArgumentOutOfRangeException(nameof(WarmupSteps), WarmupSteps, "must be >= 0");
+        if (!(TauStart > 0 && TauEnd > 0)) throw new ArgumentOutOfRangeException(nameof(TauStart), $"{TauStart} -> {TauEnd}", "temperatures must be > 0");
+        if (CheckpointEvery < 0) throw new ArgumentOutOfRangeException(nameof(CheckpointEvery), CheckpointEvery, "must be >= 0");
+    }
+
+    /// <summary>Learning rate at <paramref name="step"/> (0-based): linear warm-up, then cosine decay to 10% of the peak.</summary>
+    public double LearningRateAt(int step)
+    {
+        if (step < WarmupSteps) return LearningRate * (step + 1) / WarmupSteps;
+        double progress = Steps <= WarmupSteps ? 1 : (double)(step - WarmupSteps) / (Steps - WarmupSteps);
+        return LearningRate * (0.1 + 0.9 * 0.5 * (1 + Math.Cos(Math.PI * Math.Min(1, progress))));
+    }
+
+    /// <summary>Gumbel temperature at <paramref name="step"/>.</summary>
+    public double TauAt(int step) => TauStart * Math.Pow(TauEnd / TauStart, Steps == 1 ? 1 : (double)step / (Steps - 1));
+}
+
+/// <summary>The loss of one step, term by term (summed over stages where per stage).</summary>
+public sealed record LossTerms(double Total, double Lm, double Mse, double Rank, double Budget);
+
+/// <summary>Reported after every step.</summary>
+public sealed record TrainingProgress(int Step, int TotalSteps, LossTerms Loss, double LearningRate, double Tau);

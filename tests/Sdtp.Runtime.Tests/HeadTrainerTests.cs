@@ -1,0 +1,161 @@
+using Sdtp.Modeling;
+using Sdtp.Pruning;
+using Sdtp.Training;
+using Xunit.Abstractions;
+using static TorchSharp.torch;
+
+namespace Sdtp.Runtime.Tests;
+
+public class HeadTrainerTests(ITestOutputHelper output)
+{
+    private static readonly PruningSchedule Schedule = PruningSchedule.Explicit([new(1, 0.7), new(2, 0.7)], new AlwaysKeepTokens(2, 0.1));
+
+    private static List<MarkedSample> Samples(LlamaForCausalLM model, int count, int seed, int length = 24)
+    {
+        var random = new Random(seed);
+        return Enumerable.Range(0, count).Select(_ =>
+        {
+            var ids = Enumerable.Range(0, length).Select(_ => (long)random.Next(3, 50)).ToArray();
+            var targets = Enumerable.Range(0, length).Select(i => i >= length - 4).ToArray();
+            return SaliencyMarker.MarkSample(model, Schedule, ids, targets);
+        }).ToList();
+    }
+
+    private static SaliencyHeads NewHeads(LlamaForCausalLM model, long seed)
+    {
+        manual_seed(seed);
+        return new SaliencyHeads(Schedule, model.Config.HiddenSize, CPU);
+    }
+
+    private static double HeldOutPairwiseAccuracy(LlamaForCausalLM model, SaliencyHeads heads, IReadOnlyList<MarkedSample> samples, int stage)
+    {
+        using var noGrad = no_grad();
+        var accuracies = new List<double>();
+        foreach (var sample in samples)
+        {
+            using var scope = NewDisposeScope();
+            var ids = tensor(sample.Ids).unsqueeze(0);
+            var hidden = model.Embed(ids);
+            var rope = model.RotaryFor(arange(sample.Ids.Length).unsqueeze(0));
+            for (int layer = 0; layer < Schedule.Stages[stage].Layer; layer++) hidden = model.Layers[layer].Forward(hidden, rope, null, null);
+            var scores = heads.ForStage(stage).Score(hidden)[0].data<float>().ToArray();
+            accuracies.Add(RankingAgreement.PairwiseAccuracy(scores, sample.Saliency[stage]));
+        }
+        return accuracies.Average();
+    }
+
+    [Fact]
+    public void Training_raises_held_out_ranking_agreement_above_chance_with_a_frozen_backbone()
+    {
+        using var model = TinyModels.Random(TinyModels.Config(layers: 3));
+        // A random model's saliency is mostly noise among non-target tokens. Plant a learnable regularity: tokens
+        // 3..15 get 8x larger embeddings, so gradient x input tends to be larger for them. Measured: held-out
+        // pairwise accuracy 0.47 before training and 0.60 / 0.62 after (stage 0 / 1) with these settings.
+        using (no_grad()) model.Body.EmbedTokens.weight!.narrow(0, 3, 13).mul_(8);
+        var train = Samples(model, 48, seed: 1);
+        var heldOut = Samples(model, 16, seed: 2);
+        using var heads = NewHeads(model, 5);
+        var backbone = model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.clone());
+        double before = HeldOutPairwiseAccuracy(model, heads, heldOut, 0);
+
+        using var trainer = new HeadTrainer(model, Schedule, heads, new HeadTrainerOptions { Steps = 240, LearningRate = 3e-3, Seed = 3 });
+        var losses = trainer.Train(train);
+        double after0 = HeldOutPairwiseAccuracy(model, heads, heldOut, 0);
+        double after1 = HeldOutPairwiseAccuracy(model, heads, heldOut, 1);
+        output.WriteLine($"pairwise accuracy stage 0: {before:F3} -> {after0:F3}; stage 1 after: {after1:F3}; rank loss {losses.Take(20).Average(l => l.Rank):F3} -> {losses.TakeLast(20).Average(l => l.Rank):F3}");
+
+        Assert.InRange(before, 0.45, 0.53);
+        Assert.True(after0 >= 0.56 && after1 >= 0.56, $"held-out pairwise accuracy {after0:F3} / {after1:F3} (chance 0.5)");
+        Assert.True(losses.TakeLast(20).Average(l => l.Rank) < losses.Take(20).Average(l => l.Rank));
+        foreach (var (name, p) in model.named_parameters())
+        {
+            Assert.True(p.equal(backbone[name]).all().item<bool>(), $"backbone weight {name} changed");
+            Assert.True(p.requires_grad, $"{name}: requires_grad not restored");
+        }
+    }
+
+    [Fact]
+    public void Every_loss_term_reaches_the_heads_and_the_total_is_their_weighted_sum()
+    {
+        using var model = TinyModels.Random(TinyModels.Config(layers: 3));
+        var sample = Samples(model, 1, seed: 4)[0];
+        using var heads = NewHeads(model, 6);
+        foreach (var p in model.parameters()) p.requires_grad = false;
+        LossWeights[] single = [new(1, 0, 0, 0), new(0, 1, 0, 0), new(0, 0, 1, 0), new(0, 0, 0, 1)];
+        double sumOfParts = 0;
+        foreach (var weights in single)
+        {
+            using var trainer = new HeadTrainer(model, Schedule, heads, new HeadTrainerOptions { Weights = weights, Seed = 1 });
+            heads.zero_grad();
+            var (total, _) = trainer.Loss(sample, step: 0);
+            total.backward();
+            sumOfParts += total.item<float>();
+            // Every head must receive gradient from every term (for L_lm through the straight-through masks).
+            for (int stage = 0; stage < Schedule.Stages.Count; stage++)
+            {
+                var grad = heads.ForStage(stage).Fc1.weight!.grad;
+                Assert.True(grad is not null && grad.abs().sum().item<float>() > 0, $"{weights}: no gradient reached stage {stage}'s head");
+            }
+            total.Dispose();
+        }
+        using var all = new HeadTrainer(model, Schedule, heads, new HeadTrainerOptions { Weights = new(1, 1, 1, 1), Seed = 1 });
+        var (combined, terms) = all.Loss(sample, step: 0);
+        Assert.Equal(sumOfParts, terms.Total, 4);
+        Assert.True(terms.Mse > 0 && terms.Rank > 0 && terms.Lm > 0);
+        combined.Dispose();
+    }
+
+    [Fact]
+    public void Soft_forward_with_every_token_kept_equals_the_model_with_its_final_norm()
+    {
+        using var model = TinyModels.Random(TinyModels.Config(layers: 3));
+        using var heads = NewHeads(model, 7);
+        using (no_grad())
+            for (int s = 0; s < Schedule.Stages.Count; s++)
+                heads.ForStage(s).Fc2.bias!.copy_(tensor(new float[] { 100, -100 })); // keep logit >> drop logit
+        using var ids = tensor(Enumerable.Range(3, 20).Select(i => (long)i).ToArray()).unsqueeze(0);
+        using var generator = new Generator(1, CPU);
+        var soft = SoftPrunedForward.Run(model, Schedule, heads, ids, 1.0, generator);
+        using var dense = model.Forward(ids, allLogits: true);
+        Assert.All(soft.CumulativeKeep, k => Assert.Equal(20f, k.sum().item<float>()));
+        Assert.True(soft.Logits.allclose(dense, rtol: 1e-4, atol: 1e-5));
+    }
+
+    [Fact]
+    public void Saliency_from_another_sample_is_rejected()
+    {
+        var e = Assert.Throws<ArgumentException>(() => new MarkedSample([1, 2, 3], [false, false, true], [[0.1f, 0.2f]]));
+        Assert.Contains("saliency of stage 0 has 2 entries for 3 ids: it belongs to another sample", e.Message);
+    }
+
+    [Fact]
+    public void A_resumed_run_ends_bit_identical_to_an_uninterrupted_one()
+    {
+        using var model = TinyModels.Random(TinyModels.Config(layers: 3));
+        var samples = Samples(model, 6, seed: 9);
+        using var dir = new TempDirectory();
+        var checkpoint = dir.File("ckpt");
+        HeadTrainerOptions Options(string? ckpt) => new() { Steps = 12, Seed = 4, CheckpointDirectory = ckpt, CheckpointEvery = 5 };
+
+        using var straight = NewHeads(model, 10);
+        using (var trainer = new HeadTrainer(model, Schedule, straight, Options(null))) trainer.Train(samples);
+
+        using var interrupted = NewHeads(model, 10);
+        using (var cancel = new CancellationTokenSource())
+        using (var trainer = new HeadTrainer(model, Schedule, interrupted, Options(checkpoint)))
+            trainer.Train(samples, p => { if (p.Step == 7) cancel.Cancel(); }, cancel.Token);
+        Assert.True(TrainingCheckpoint.Exists(checkpoint));
+
+        using var resumed = NewHeads(model, 99); // different init: everything must come from the checkpoint
+        using (var trainer = new HeadTrainer(model, Schedule, resumed, Options(checkpoint)))
+        {
+            Assert.True(trainer.TryResume());
+            Assert.Equal(7, trainer.StepsDone);
+            trainer.Train(samples);
+            Assert.Equal(12, trainer.StepsDone);
+        }
+        foreach (var (name, p) in straight.state_dict())
+            Assert.True(p.equal(resumed.state_dict()[name]).all().item<bool>(), $"{name} differs after resume");
+        Assert.DoesNotContain(Directory.GetDirectories(dir.Path), d => Path.GetFileName(d).StartsWith('.')); // no staging left
+    }
+}
