@@ -65,5 +65,7 @@ public class GenerationTests
         Assert.Contains("TopP", e.Message);
         using var model = TinyModels.Random(TinyModels.Config());
         Assert.Throws<ArgumentException>(() => new TextGenerator(model).Generate([]).ToList());
+        var outside = Assert.Throws<ArgumentException>(() => new TextGenerator(model).Generate([1, 50]).ToList());
+        Assert.Contains("prompt token id 50 is outside the vocabulary [0, 50)", outside.Message);
     }
 }

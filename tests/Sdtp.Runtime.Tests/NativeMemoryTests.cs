@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Sdtp.Generation;
 using Sdtp.Modeling;
+using Sdtp.Pruning;
 using Xunit.Abstractions;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -15,7 +16,7 @@ public sealed class NativeMemory;
 public class NativeMemoryTests(ITestOutputHelper output)
 {
     [Fact]
-    public void Live_tensors_and_resident_memory_stay_flat_over_300_forward_passes()
+    public void Live_tensors_and_resident_memory_stay_flat_over_300_dense_and_pruned_passes()
     {
         using var model = TinyModels.Random(TinyModels.Config(kvHeads: 2, layers: 4));
         using var noGrad = no_grad();
@@ -23,6 +24,9 @@ public class NativeMemoryTests(ITestOutputHelper output)
         using var mask = ones(1, 96, dtype: ScalarType.Int64);
         using var next = tensor(new long[] { 5 }).unsqueeze(0);
         var generator = new TextGenerator(model);
+        var schedule = PruningSchedule.Geometric(1, 1, 3, 0.8);
+        using var heads = new SaliencyHeads(schedule, model.Config.HiddenSize, CPU);
+        var pruned = new TextGenerator(model, SdtpPrefill.For(schedule, new SaliencyHeadScorer(heads)), new SinkWindowEviction(48));
 
         void Iteration()
         {
@@ -34,6 +38,7 @@ public class NativeMemoryTests(ITestOutputHelper output)
                 model.Forward(next, cache: cache).Dispose();
             }
             _ = generator.Generate([1, 2, 3], new GenerationOptions { MaxNewTokens = 3, Temperature = 1, StopTokenIds = [-1] }).ToList();
+            _ = pruned.Generate(Enumerable.Range(0, 60).Select(i => 3 + i % 40).ToArray(), new GenerationOptions { MaxNewTokens = 3, StopTokenIds = [-1] }).ToList();
         }
 
         for (int i = 0; i < 30; i++) Iteration(); // warm-up: allocator pools, JIT

@@ -1,4 +1,5 @@
 using Sdtp.Modeling;
+using Sdtp.Pruning;
 using static TorchSharp.torch;
 
 namespace Sdtp.Generation;
@@ -9,8 +10,11 @@ namespace Sdtp.Generation;
 /// </summary>
 public delegate Tensor Prefill(LlamaForCausalLM model, Tensor inputIds, KvCache cache);
 
-/// <summary>Streams generated tokens from a causal LM: prefill once, then one cached decode step per token.</summary>
-public sealed class TextGenerator(LlamaForCausalLM model, Prefill? prefill = null)
+/// <summary>
+/// Streams generated tokens from a causal LM: prefill once, then one cached decode step per token. An optional
+/// eviction policy compresses the cache after prefill and after every decode step.
+/// </summary>
+public sealed class TextGenerator(LlamaForCausalLM model, Prefill? prefill = null, IKvCacheEviction? eviction = null)
 {
     private readonly Prefill prefill = prefill ?? ((m, ids, cache) => m.Forward(ids, cache: cache));
 
@@ -23,6 +27,10 @@ public sealed class TextGenerator(LlamaForCausalLM model, Prefill? prefill = nul
         options ??= new GenerationOptions();
         options.Validate();
         if (prompt.Count == 0) throw new ArgumentException("the prompt is empty; give at least one token (e.g. BOS)", nameof(prompt));
+        // Checked here: libtorch would only say "index out of range in self".
+        foreach (var id in prompt)
+            if (id < 0 || id >= model.Config.VocabSize)
+                throw new ArgumentException($"prompt token id {id} is outside the vocabulary [0, {model.Config.VocabSize})", nameof(prompt));
         var stop = new HashSet<int>(options.StopTokenIds is { Count: > 0 } ids ? ids : model.Config.EosTokenIds);
 
         using var sampler = new TokenSampler(options);
@@ -44,6 +52,7 @@ public sealed class TextGenerator(LlamaForCausalLM model, Prefill? prefill = nul
         using var noGrad = no_grad();
         var ids = tensor(prompt.Select(t => (long)t).ToArray(), device: model.Device).unsqueeze(0);
         var logits = prefill(model, ids, cache);
+        eviction?.Apply(cache);
         return (int)sampler.Next(logits).item<long>();
     }
 
@@ -53,6 +62,7 @@ public sealed class TextGenerator(LlamaForCausalLM model, Prefill? prefill = nul
         using var noGrad = no_grad();
         var ids = tensor(new long[] { previous }, device: model.Device).unsqueeze(0);
         var logits = model.Forward(ids, cache: cache);
+        eviction?.Apply(cache);
         return (int)sampler.Next(logits).item<long>();
     }
 }

@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 namespace Sdtp.Pruning;
 
 /// <summary>
-/// One saliency head per pruning stage, named by the layer it sits at (<c>layer_4.fc1.weight</c>, ...), so a head
+/// One saliency head per pruning stage, named by the layer it sits at (<c>heads.layer_4.fc1.weight</c>, ...), so a head
 /// file saved beside a model says which layers it serves. Saved as <c>sdtp_heads.safetensors</c> with the schedule
 /// in the header's metadata.
 /// </summary>

@@ -1,0 +1,56 @@
+using Sdtp.Checkpoints;
+using Sdtp.Pruning;
+using static TorchSharp.torch;
+
+namespace Sdtp.Runtime.Tests;
+
+public class SaliencyHeadsTests
+{
+    private static readonly PruningSchedule Schedule = PruningSchedule.Explicit([new(2, 0.8), new(5, 0.8)]);
+
+    [Fact]
+    public void Heads_have_stable_names_and_round_trip_bit_exactly()
+    {
+        using var dir = new TempDirectory();
+        manual_seed(3);
+        using var heads = new SaliencyHeads(Schedule, 32, CPU);
+        Assert.Equal(
+            ["heads.layer_2.fc1.bias", "heads.layer_2.fc1.weight", "heads.layer_2.fc2.bias", "heads.layer_2.fc2.weight",
+             "heads.layer_5.fc1.bias", "heads.layer_5.fc1.weight", "heads.layer_5.fc2.bias", "heads.layer_5.fc2.weight"],
+            heads.state_dict().Keys.Order(StringComparer.Ordinal));
+        Assert.Equal([8L, 32], heads.ForStage(0).Fc1.weight!.shape); // d -> d/4
+        Assert.Equal([2L, 8], heads.ForStage(1).Fc2.weight!.shape);  // d/4 -> keep/drop
+
+        var path = dir.File(SaliencyHeads.FileName);
+        heads.Save(path, Schedule);
+        using var loaded = SaliencyHeads.Load(path, Schedule, 32, CPU);
+        foreach (var (name, t) in heads.state_dict())
+            Assert.True(t.equal(loaded.state_dict()[name]).all().item<bool>(), name);
+        using var file = SafeTensorsFile.Open(path);
+        Assert.Equal("[2,5]", file.Metadata["sdtp.layers"]);
+    }
+
+    [Fact]
+    public void Heads_for_another_schedule_are_reported_by_name()
+    {
+        using var dir = new TempDirectory();
+        using var heads = new SaliencyHeads(Schedule, 32, CPU);
+        var path = dir.File(SaliencyHeads.FileName);
+        heads.Save(path, Schedule);
+        var other = PruningSchedule.Explicit([new(2, 0.8), new(6, 0.8)]);
+        var e = Assert.Throws<CheckpointException>(() => SaliencyHeads.Load(path, other, 32, CPU));
+        Assert.Contains("missing (4): heads.layer_6.fc1.weight", e.Message);
+        Assert.Contains("unexpected (4): heads.layer_5.fc1.bias, heads.layer_5.fc1.weight", e.Message);
+    }
+
+    [Fact]
+    public void Score_is_keep_logit_minus_drop_logit()
+    {
+        using var heads = new SaliencyHeads(Schedule, 32, CPU);
+        using var hidden = randn(2, 5, 32);
+        var head = heads.ForStage(0);
+        using var logits = head.forward(hidden);
+        using var score = head.Score(hidden);
+        Assert.True(score.allclose(logits.select(-1, 0) - logits.select(-1, 1)));
+    }
+}
