@@ -16,6 +16,7 @@ public class LlamaForCausalLM : nn.Module
 {
     private readonly LlamaModel model;
     private readonly Linear lm_head;
+    private readonly List<IDisposable> owned = [];
 
     /// <summary>A randomly initialised model shaped by <paramref name="config"/>.</summary>
     /// <param name="device">Where the parameters live; <see cref="Devices.Default"/> when null.</param>
@@ -52,6 +53,27 @@ public class LlamaForCausalLM : nn.Module
 
     /// <summary>Where the parameters live.</summary>
     public Device Device => model.Norm.Weight.device;
+
+    /// <summary>
+    /// Ties <paramref name="resource"/>'s lifetime to the model: it is disposed with it. Generated code uses this for
+    /// the saliency heads, which are kept out of the model's state so HF checkpoints load unchanged.
+    /// </summary>
+    protected T Own<T>(T resource) where T : IDisposable
+    {
+        owned.Add(resource);
+        return resource;
+    }
+
+    /// <inheritdoc/>
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            foreach (var resource in owned) resource.Dispose();
+            owned.Clear();
+        }
+        base.Dispose(disposing);
+    }
 
     /// <summary>
     /// Every parameter once. <c>parameters()</c> lists a tied LM head twice (two handles on one storage), which

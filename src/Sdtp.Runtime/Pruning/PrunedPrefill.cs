@@ -43,68 +43,17 @@ public static class PrunedPrefill
     public static PrefillResult Run(LlamaForCausalLM model, PruningSchedule schedule, ITokenScorer scorer, Tensor inputIds,
         Tensor? attentionMask = null, KvCache? cache = null, PrefillOptions? options = null)
     {
-        options ??= new PrefillOptions();
         schedule.Validate(model.Layers.Count);
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-
-        long batch = inputIds.shape[0], length = inputIds.shape[1];
-        var valid = attentionMask?.to_type(ScalarType.Bool);
-        var lengths = RowLengths(attentionMask, batch, length);
-        var positions = PositionIds.Continue(cache?.NextPositions, valid, batch, length, inputIds.device);
-        var originalLast = positions.select(1, -1);
-        var forcedCount = lengths.Max(l => schedule.AlwaysKeep.ForcedCount((int)l));
-        // Forced tokens are defined on original positions counted from this prompt's start.
-        var promptPositions = PositionIds.Continue(null, valid, batch, length, inputIds.device);
-
-        var hidden = model.Embed(inputIds);
-        var rope = model.RotaryFor(positions);
-        var tokensPerLayer = new int[model.Layers.Count];
-        var stages = new List<StageReport>();
+        var state = PrunedPrefillState.Begin(model, schedule.AlwaysKeep, inputIds, attentionMask, cache, options);
         for (int layer = 0; layer < model.Layers.Count; layer++)
         {
             int stage = schedule.StageAt(layer);
-            if (stage >= 0)
-            {
-                long present = hidden.shape[1];
-                long k = PruningSchedule.KeepCount(schedule.Stages[stage].KeepRatio, (int)present, forcedCount);
-                if (k < present)
-                {
-                    Tensor kept;
-                    using (var stageScope = NewDisposeScope())
-                    {
-                        var scores = scorer.Score(new StageInput(model, stage, layer, hidden, positions, valid, rope));
-                        var forced = TokenSelection.ForcedMask(promptPositions, valid, lengths, schedule.AlwaysKeep);
-                        kept = TokenSelection.Select(scores, forced, valid, k).MoveToOuterDisposeScope();
-                    }
-                    // Replace each tensor by its compacted self and free the long one at once: a prefill holds one
-                    // generation of activations, not one per layer.
-                    hidden = Replace(hidden, TokenSelection.Gather(hidden, kept));
-                    positions = Replace(positions, TokenSelection.Gather(positions, kept));
-                    promptPositions = Replace(promptPositions, TokenSelection.Gather(promptPositions, kept));
-                    if (valid is not null) valid = Replace(valid, TokenSelection.Gather(valid, kept));
-                    if (options.Positions == PositionMode.Renumbered)
-                        positions = Replace(positions, PositionIds.Continue(null, valid, batch, k, inputIds.device));
-                    rope.Cos.Dispose();
-                    rope.Sin.Dispose();
-                    rope = model.RotaryFor(positions);
-                    kept.Dispose();
-                }
-                stages.Add(new StageReport(stage, layer, (int)present, (int)hidden.shape[1],
-                    options.RecordKeptPositions ? KeptPositions(promptPositions, valid) : []));
-            }
-            hidden = Replace(hidden, model.Layers[layer].Forward(hidden, rope, valid, cache?.Layers[layer]));
-            tokensPerLayer[layer] = (int)hidden.shape[1];
+            if (stage >= 0) state.Prune(stage, layer, schedule.Stages[stage].KeepRatio, scorer.Score);
+            state.RunLayer(layer);
         }
-        cache?.AdvancePositions(originalLast);
-        var logits = model.LastLogits(hidden).MoveToOuterDisposeScope();
-        return new PrefillResult(logits, new PruningReport((int)length, tokensPerLayer, stages));
-    }
-
-    private static Tensor Replace(Tensor old, Tensor next)
-    {
-        old.Dispose();
-        return next;
+        return state.Finish();
     }
 
     /// <summary>Real tokens per row: the mask's row sums, or the full length.</summary>
@@ -113,20 +62,5 @@ public static class PrunedPrefill
         if (attentionMask is null) return Enumerable.Repeat(length, (int)batch).ToArray();
         using var sums = attentionMask.to_type(ScalarType.Int64).sum(1).cpu();
         return sums.data<long>().ToArray();
-    }
-
-    private static IReadOnlyList<long[]> KeptPositions(Tensor positions, Tensor? valid)
-    {
-        using var scope = NewDisposeScope();
-        var p = positions.cpu();
-        var v = valid?.cpu();
-        var rows = new List<long[]>();
-        for (long b = 0; b < p.shape[0]; b++)
-        {
-            var row = p[b].data<long>().ToArray();
-            var keep = v is null ? row : row.Where((_, i) => v[b, i].item<bool>()).ToArray();
-            rows.Add(keep);
-        }
-        return rows;
     }
 }

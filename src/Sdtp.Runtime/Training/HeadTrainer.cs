@@ -21,10 +21,21 @@ public sealed class HeadTrainer : IDisposable
     private readonly SaliencyHeads heads;
     private readonly HeadTrainerOptions options;
     private readonly AdamW optimizer;
+    private readonly Func<Tensor, double, Generator, SoftForwardResult> trainingForward;
     private int stepsDone;
+
+    /// <summary>A trainer for an <c>[SdtpModel]</c> class: its heads, schedule and generated training forward.</summary>
+    public static HeadTrainer For<TModel>(TModel model, HeadTrainerOptions? options = null) where TModel : LlamaForCausalLM, ISdtpModel =>
+        new(model, model.SdtpSchedule, model.SdtpHeads, options, (ids, tau, g) => model.SdtpTrainingForward(ids, tau, g));
 
     /// <summary>A trainer for <paramref name="heads"/> on <paramref name="model"/> (whose weights it never changes).</summary>
     public HeadTrainer(LlamaForCausalLM model, PruningSchedule schedule, SaliencyHeads heads, HeadTrainerOptions? options = null)
+        : this(model, schedule, heads, options, null)
+    {
+    }
+
+    private HeadTrainer(LlamaForCausalLM model, PruningSchedule schedule, SaliencyHeads heads, HeadTrainerOptions? options,
+        Func<Tensor, double, Generator, SoftForwardResult>? trainingForward)
     {
         this.options = options ?? new HeadTrainerOptions();
         this.options.Validate();
@@ -35,6 +46,7 @@ public sealed class HeadTrainer : IDisposable
         this.schedule = schedule;
         this.heads = heads;
         optimizer = optim.AdamW(heads.HeadParameters(), lr: this.options.LearningRate, weight_decay: this.options.WeightDecay);
+        this.trainingForward = trainingForward ?? ((ids, tau, g) => SoftPrunedForward.Run(model, schedule, heads, ids, tau, g));
     }
 
     /// <summary>Steps completed so far (after a resume, the checkpoint's).</summary>
@@ -94,7 +106,7 @@ public sealed class HeadTrainer : IDisposable
         var device = model.Device;
         var ids = tensor(sample.Ids, device: device).unsqueeze(0);
         var targets = tensor(sample.Targets, device: device).unsqueeze(0);
-        var result = SoftPrunedForward.Run(model, schedule, heads, ids, options.TauAt(step), generator);
+        var result = trainingForward(ids, options.TauAt(step), generator);
 
         var weights = options.Weights;
         var lm = SdtpLosses.LanguageModel(result.Logits, ids, targets);

@@ -24,28 +24,35 @@ public static class SaliencyMarker
     public static Tensor[] Mark(LlamaForCausalLM model, PruningSchedule schedule, Tensor inputIds, Tensor targetMask, Tensor? attentionMask = null)
     {
         schedule.Validate(model.Layers.Count);
+        return Mark(model, () =>
+        {
+            var state = MarkingState.Begin(model, inputIds, attentionMask);
+            for (int layer = 0; layer < model.Layers.Count; layer++)
+            {
+                if (schedule.StageAt(layer) >= 0) state.RecordStageInput();
+                state.RunLayer(layer);
+            }
+            return state.Finish();
+        }, inputIds, targetMask, attentionMask);
+    }
+
+    /// <summary>
+    /// Raw saliency from any marking forward (the reference loop above, or an <c>[SdtpModel]</c> class's generated one):
+    /// one [B, T] tensor per recorded stage input.
+    /// </summary>
+    public static Tensor[] Mark(LlamaForCausalLM model, Func<MarkingPass> forward, Tensor inputIds, Tensor targetMask, Tensor? attentionMask = null)
+    {
         using var frozen = new FrozenParameters(model.parameters());
         using var scope = NewDisposeScope();
         using var grad = enable_grad();
-
+        var pass = forward();
+        var objective = TargetLogLikelihood(pass.Logits, inputIds, targetMask);
+        var gradients = autograd.grad([objective], pass.StageInputs.ToList());
         var valid = attentionMask?.to_type(ScalarType.Bool);
-        var positions = PositionIds.Continue(null, valid, inputIds.shape[0], inputIds.shape[1], inputIds.device);
-        var rope = model.RotaryFor(positions);
-        // The embedding output is the leaf: every later hidden state depends on it, so gradients reach all stage inputs.
-        var hidden = model.Embed(inputIds).detach().requires_grad_(true);
-        var stageInputs = new List<Tensor>();
-        for (int layer = 0; layer < model.Layers.Count; layer++)
-        {
-            if (schedule.StageAt(layer) >= 0) stageInputs.Add(hidden);
-            hidden = model.Layers[layer].Forward(hidden, rope, valid, null);
-        }
-        var objective = TargetLogLikelihood(model.Logits(hidden), inputIds, targetMask);
-        var gradients = autograd.grad([objective], stageInputs);
-
-        var saliency = new Tensor[stageInputs.Count];
+        var saliency = new Tensor[pass.StageInputs.Count];
         for (int s = 0; s < saliency.Length; s++)
         {
-            var raw = (gradients[s] * stageInputs[s]).sum(-1).detach().to_type(ScalarType.Float32);
+            var raw = (gradients[s] * pass.StageInputs[s]).sum(-1).detach().to_type(ScalarType.Float32);
             if (valid is not null) raw = raw.masked_fill(valid.logical_not(), 0);
             saliency[s] = raw.MoveToOuterDisposeScope();
         }
@@ -53,12 +60,19 @@ public static class SaliencyMarker
     }
 
     /// <summary>Marks one sample: its normalised saliency at every stage, packed with the sample so the two never separate.</summary>
-    public static MarkedSample MarkSample(LlamaForCausalLM model, PruningSchedule schedule, long[] ids, bool[] targets)
+    public static MarkedSample MarkSample(LlamaForCausalLM model, PruningSchedule schedule, long[] ids, bool[] targets) =>
+        MarkSample(model, idTensor => Mark(model, schedule, idTensor.Ids, idTensor.Targets), ids, targets);
+
+    /// <summary>Marks one sample with an <c>[SdtpModel]</c> class's generated marking forward.</summary>
+    public static MarkedSample MarkSample<TModel>(TModel model, long[] ids, bool[] targets) where TModel : LlamaForCausalLM, ISdtpModel =>
+        MarkSample(model, t => Mark(model, () => model.SdtpMarkingForward(t.Ids), t.Ids, t.Targets), ids, targets);
+
+    private static MarkedSample MarkSample(LlamaForCausalLM model, Func<(Tensor Ids, Tensor Targets), Tensor[]> mark, long[] ids, bool[] targets)
     {
         using var scope = NewDisposeScope();
         var idTensor = tensor(ids, device: model.Device).unsqueeze(0);
         var targetTensor = tensor(targets, device: model.Device).unsqueeze(0);
-        var raw = Mark(model, schedule, idTensor, targetTensor);
+        var raw = mark((idTensor, targetTensor));
         var saliency = raw.Select(r => Normalize(r).cpu()[0].data<float>().ToArray()).ToArray();
         return new MarkedSample(ids, targets, saliency);
     }

@@ -26,34 +26,13 @@ public static class SoftPrunedForward
         double tau, Generator generator, Tensor? attentionMask = null)
     {
         using var scope = NewDisposeScope();
-        long batch = inputIds.shape[0], length = inputIds.shape[1];
-        var valid = attentionMask?.to_type(ScalarType.Bool);
-        var positions = PositionIds.Continue(null, valid, batch, length, inputIds.device);
-        var rope = model.RotaryFor(positions);
-        var lengths = PrunedPrefill.RowLengths(attentionMask, batch, length);
-        var forced = TokenSelection.ForcedMask(positions, valid, lengths, schedule.AlwaysKeep);
-        var realTokens = valid?.to_type(ScalarType.Float32) ?? ones(batch, length, device: inputIds.device);
-
-        var hidden = model.Embed(inputIds);
-        Tensor? cumulative = null;
-        var stageLogits = new List<Tensor>();
-        var stageKeep = new List<Tensor>();
+        var state = SoftPruningState.Begin(model, schedule.AlwaysKeep, inputIds, tau, generator, attentionMask);
         for (int layer = 0; layer < model.Layers.Count; layer++)
         {
             int stage = schedule.StageAt(layer);
-            if (stage >= 0)
-            {
-                var logits = heads.ForStage(stage).forward(hidden);
-                var keep = GumbelKeep.Sample(logits, tau, generator);
-                keep = where(forced, ones_like(keep), keep) * realTokens;
-                cumulative = cumulative is null ? keep : cumulative * keep;
-                stageLogits.Add(logits.MoveToOuterDisposeScope());
-                stageKeep.Add(cumulative.MoveToOuterDisposeScope());
-            }
-            hidden = model.Layers[layer].Forward(hidden, rope, valid, null, cumulative?.to_type(hidden.dtype));
+            if (stage >= 0) state.Stage(heads.ForStage(stage).forward(state.Hidden));
+            state.RunLayer(layer);
         }
-        // The final norm is part of Logits: skipping it before the LM head was a bug of public reproductions.
-        var allLogits = model.Logits(hidden).MoveToOuterDisposeScope();
-        return new SoftForwardResult(allLogits, stageLogits, stageKeep);
+        return state.Finish();
     }
 }
