@@ -1,0 +1,260 @@
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using System.Threading;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Sdtp.Generators.Diagnostics;
+using Sdtp.Generators.Models;
+
+namespace Sdtp.Generators.Parsing;
+
+/// <summary>A rule broken by an <c>[SdtpModel]</c> class, with where to report it.</summary>
+internal sealed class ScheduleProblem(DiagnosticDescriptor descriptor, Location? location, params object[] arguments)
+{
+    public DiagnosticDescriptor Descriptor { get; } = descriptor;
+    public Location? Location { get; } = location;
+    public object[] Arguments { get; } = arguments;
+
+    public Diagnostic ToDiagnostic() => Diagnostic.Create(Descriptor, Location, Arguments);
+}
+
+/// <summary>
+/// Reads and validates the SDTP attributes of a class. The analyzer reports the problems; the generator only asks
+/// whether there are errors and skips such classes, so the two can never disagree about what is valid.
+/// </summary>
+internal static class ScheduleReader
+{
+    public const string SdtpModelAttribute = "Sdtp.SdtpModelAttribute";
+    public const string PruneAtAttribute = "Sdtp.PruneAtAttribute";
+    public const string GeometricScheduleAttribute = "Sdtp.GeometricScheduleAttribute";
+    public const string AlwaysKeepAttribute = "Sdtp.AlwaysKeepAttribute";
+    public const string BaseType = "Sdtp.Modeling.LlamaForCausalLM";
+
+    /// <summary>The model of a valid class, or null when any error-level rule is broken (or the code is incomplete).</summary>
+    public static SdtpModelInfo? ReadForGeneration(INamedTypeSymbol type, CancellationToken cancellation)
+    {
+        var (model, problems) = Read(type, cancellation);
+        return problems.Any(p => p.Descriptor.DefaultSeverity == DiagnosticSeverity.Error) ? null : model;
+    }
+
+    /// <summary>The class's model (null when it cannot be built) and every rule it breaks.</summary>
+    public static (SdtpModelInfo? Model, List<ScheduleProblem> Problems) Read(INamedTypeSymbol type, CancellationToken cancellation)
+    {
+        var problems = new List<ScheduleProblem>();
+        var attributes = type.GetAttributes();
+        var modelAttribute = attributes.FirstOrDefault(a => Is(a, SdtpModelAttribute));
+        if (modelAttribute is null) return (null, problems);
+        bool complete = true; // false when the code does not compile yet: skip quietly, the compiler reports it
+
+        CheckPartial(type, problems);
+        if (!DerivesFrom(type, BaseType))
+            problems.Add(new(DiagnosticDescriptors.WrongBaseType, IdentifierLocation(type), type.Name));
+
+        int numLayers = 0;
+        if (!TryNamed(modelAttribute, "NumLayers", 0, out numLayers)) complete = false;
+        bool layersKnown = numLayers >= 2;
+        if (complete && !layersKnown)
+            problems.Add(new(DiagnosticDescriptors.NumLayersInvalid, NamedLocation(modelAttribute, "NumLayers"), Format(numLayers)));
+
+        cancellation.ThrowIfCancellationRequested();
+        var pruneAts = attributes.Where(a => Is(a, PruneAtAttribute)).ToList();
+        var geometric = attributes.FirstOrDefault(a => Is(a, GeometricScheduleAttribute));
+        var stages = new List<StageInfo>();
+        if (geometric is not null && pruneAts.Count > 0)
+            problems.Add(new(DiagnosticDescriptors.BothScheduleForms, AttributeLocation(geometric), type.Name));
+        else if (geometric is not null)
+            complete &= ReadGeometric(geometric, numLayers, layersKnown, stages, problems);
+        else if (pruneAts.Count > 0)
+            complete &= ReadPruneAts(pruneAts, numLayers, layersKnown, stages, problems);
+        else
+            problems.Add(new(DiagnosticDescriptors.NoSchedule, AttributeLocation(modelAttribute), type.Name));
+
+        int initial = 4;
+        double recent = 0.1;
+        var alwaysKeep = attributes.FirstOrDefault(a => Is(a, AlwaysKeepAttribute));
+        if (alwaysKeep is not null)
+        {
+            complete &= TryNamed(alwaysKeep, "Initial", 4, out initial) & TryNamed(alwaysKeep, "RecentFraction", 0.1, out recent);
+            if (initial < 0)
+                problems.Add(new(DiagnosticDescriptors.AlwaysKeepOutOfRange, NamedLocation(alwaysKeep, "Initial"), "Initial", Format(initial), "must be at least 0"));
+            if (!(recent >= 0 && recent < 1))
+                problems.Add(new(DiagnosticDescriptors.AlwaysKeepOutOfRange, NamedLocation(alwaysKeep, "RecentFraction"), "RecentFraction", Format(recent), "must be in [0, 1)"));
+        }
+
+        if (!complete) return (null, problems);
+        var model = new SdtpModelInfo(
+            type.ContainingNamespace.IsGlobalNamespace ? "" : type.ContainingNamespace.ToDisplayString(),
+            EquatableArray.From(ContainingTypes(type)),
+            type.Name,
+            NameWithTypeParameters(type),
+            MetadataName(type),
+            numLayers,
+            EquatableArray.From(stages),
+            initial,
+            recent);
+        return (model, problems);
+    }
+
+    private static bool ReadPruneAts(List<AttributeData> pruneAts, int numLayers, bool layersKnown, List<StageInfo> stages, List<ScheduleProblem> problems)
+    {
+        foreach (var attribute in pruneAts)
+        {
+            var args = attribute.ConstructorArguments;
+            if (args.Length != 2 || args[0].Kind == TypedConstantKind.Error || args[1].Kind == TypedConstantKind.Error
+                || args[0].Value is not int layer || !TryDouble(args[1].Value, out var keep))
+                return false;
+            if (!(keep > 0 && keep <= 1))
+                problems.Add(new(DiagnosticDescriptors.KeepRatioOutOfRange, PositionalLocation(attribute, 1), Format(keep)));
+            if (layersKnown && (layer < 1 || layer > numLayers - 1))
+                problems.Add(new(DiagnosticDescriptors.LayerOutOfRange, PositionalLocation(attribute, 0), Format(layer), Format(numLayers - 1), Format(numLayers)));
+            if (stages.Count > 0 && layer <= stages[stages.Count - 1].Layer)
+                problems.Add(new(DiagnosticDescriptors.LayersNotIncreasing, PositionalLocation(attribute, 0), Format(layer), Format(stages[stages.Count - 1].Layer)));
+            stages.Add(new StageInfo(layer, keep));
+        }
+        return true;
+    }
+
+    private static bool ReadGeometric(AttributeData attribute, int numLayers, bool layersKnown, List<StageInfo> stages, List<ScheduleProblem> problems)
+    {
+        if (!(TryNamed(attribute, "FirstLayer", 0, out int first) & TryNamed(attribute, "Every", 1, out int every)
+              & TryNamed(attribute, "Stages", 0, out int count) & TryNamed(attribute, "Ratio", 0.0, out double ratio)))
+            return false;
+        bool valid = true;
+        if (count < 1)
+        {
+            problems.Add(new(DiagnosticDescriptors.GeometricInvalid, NamedLocation(attribute, "Stages"), "Stages", Format(count), "a schedule needs at least 1 stage"));
+            valid = false;
+        }
+        if (every < 1)
+        {
+            problems.Add(new(DiagnosticDescriptors.GeometricInvalid, NamedLocation(attribute, "Every"), "Every", Format(every), "stages must be at least 1 layer apart"));
+            valid = false;
+        }
+        if (!(ratio > 0 && ratio <= 1))
+            problems.Add(new(DiagnosticDescriptors.KeepRatioOutOfRange, NamedLocation(attribute, "Ratio"), Format(ratio)));
+        if (layersKnown && (first < 1 || first > numLayers - 1))
+        {
+            problems.Add(new(DiagnosticDescriptors.LayerOutOfRange, NamedLocation(attribute, "FirstLayer"), Format(first), Format(numLayers - 1), Format(numLayers)));
+            valid = false;
+        }
+        if (!valid) return true;
+        long last = first + (long)(count - 1) * every;
+        if (layersKnown && last > numLayers - 1)
+            problems.Add(new(DiagnosticDescriptors.GeometricPastLastLayer, NamedLocation(attribute, "Stages"),
+                Format(first), Format(every), Format(count), Format(last), Format(numLayers - 1)));
+        for (int s = 0; s < count && s < 10_000; s++) stages.Add(new StageInfo(first + s * every, ratio));
+        return true;
+    }
+
+    private static void CheckPartial(INamedTypeSymbol type, List<ScheduleProblem> problems)
+    {
+        if (!IsPartial(type))
+        {
+            problems.Add(new(DiagnosticDescriptors.NotPartial, IdentifierLocation(type), type.Name, ""));
+            return;
+        }
+        for (var outer = type.ContainingType; outer is not null; outer = outer.ContainingType)
+            if (!IsPartial(outer))
+            {
+                problems.Add(new(DiagnosticDescriptors.NotPartial, IdentifierLocation(type), type.Name,
+                    $" (its containing type '{outer.Name}' must be partial too)"));
+                return;
+            }
+    }
+
+    private static bool IsPartial(INamedTypeSymbol type) =>
+        type.DeclaringSyntaxReferences.Any(r => r.GetSyntax() is TypeDeclarationSyntax t && t.Modifiers.Any(SyntaxKind.PartialKeyword));
+
+    private static bool DerivesFrom(INamedTypeSymbol type, string metadataName)
+    {
+        for (var b = type.BaseType; b is not null; b = b.BaseType)
+            if (b.ToDisplayString() == metadataName) return true;
+        return false;
+    }
+
+    private static IEnumerable<ContainingTypeInfo> ContainingTypes(INamedTypeSymbol type)
+    {
+        var chain = new List<ContainingTypeInfo>();
+        for (var outer = type.ContainingType; outer is not null; outer = outer.ContainingType)
+            chain.Insert(0, new ContainingTypeInfo(Keyword(outer), NameWithTypeParameters(outer)));
+        return chain;
+    }
+
+    private static string Keyword(INamedTypeSymbol type) => (type.IsRecord, type.TypeKind) switch
+    {
+        (true, TypeKind.Struct) => "record struct",
+        (true, _) => "record",
+        (_, TypeKind.Struct) => "struct",
+        (_, TypeKind.Interface) => "interface",
+        _ => "class",
+    };
+
+    private static string NameWithTypeParameters(INamedTypeSymbol type) =>
+        type.TypeParameters.Length == 0 ? type.Name : $"{type.Name}<{string.Join(", ", type.TypeParameters.Select(p => p.Name))}>";
+
+    private static string MetadataName(INamedTypeSymbol type)
+    {
+        var name = type.MetadataName;
+        for (var outer = type.ContainingType; outer is not null; outer = outer.ContainingType) name = outer.MetadataName + "+" + name;
+        return type.ContainingNamespace.IsGlobalNamespace ? name : type.ContainingNamespace.ToDisplayString() + "." + name;
+    }
+
+    private static bool Is(AttributeData attribute, string metadataName) =>
+        attribute.AttributeClass is { } c && c.TypeKind != TypeKind.Error && c.ToDisplayString() == metadataName;
+
+    private static bool TryNamed<T>(AttributeData attribute, string name, T fallback, out T value)
+    {
+        value = fallback;
+        foreach (var pair in attribute.NamedArguments)
+        {
+            if (pair.Key != name) continue;
+            if (pair.Value.Kind == TypedConstantKind.Error) return false;
+            if (pair.Value.Value is T typed) { value = typed; return true; }
+            if (typeof(T) == typeof(double) && TryDouble(pair.Value.Value, out var d)) { value = (T)(object)d; return true; }
+            return false;
+        }
+        return true;
+    }
+
+    private static bool TryDouble(object? value, out double result)
+    {
+        switch (value)
+        {
+            case double d: result = d; return true;
+            case float f: result = f; return true;
+            case int i: result = i; return true;
+            default: result = 0; return false;
+        }
+    }
+
+    private static string Format(int value) => value.ToString(CultureInfo.InvariantCulture);
+
+    private static string Format(long value) => value.ToString(CultureInfo.InvariantCulture);
+
+    private static string Format(double value) => value.ToString("R", CultureInfo.InvariantCulture);
+
+    private static Location? IdentifierLocation(INamedTypeSymbol type) =>
+        type.DeclaringSyntaxReferences.Select(r => r.GetSyntax()).OfType<TypeDeclarationSyntax>()
+            .Select(t => t.Identifier.GetLocation()).FirstOrDefault() ?? type.Locations.FirstOrDefault();
+
+    private static Location? AttributeLocation(AttributeData attribute) => attribute.ApplicationSyntaxReference?.GetSyntax().GetLocation();
+
+    private static Location? PositionalLocation(AttributeData attribute, int index)
+    {
+        if (attribute.ApplicationSyntaxReference?.GetSyntax() is AttributeSyntax { ArgumentList: { } list } && index < list.Arguments.Count
+            && list.Arguments[index].NameEquals is null)
+            return list.Arguments[index].GetLocation();
+        return AttributeLocation(attribute);
+    }
+
+    private static Location? NamedLocation(AttributeData attribute, string name)
+    {
+        if (attribute.ApplicationSyntaxReference?.GetSyntax() is AttributeSyntax { ArgumentList: { } list })
+            foreach (var argument in list.Arguments)
+                if (argument.NameEquals?.Name.Identifier.ValueText == name)
+                    return argument.GetLocation();
+        return AttributeLocation(attribute);
+    }
+}
