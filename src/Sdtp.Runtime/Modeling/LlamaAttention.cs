@@ -61,4 +61,29 @@ public sealed class LlamaAttention : nn.Module
         var merged = attended.transpose(1, 2).reshape(b, t, heads * headDim);
         return o_proj.forward(merged).MoveToOuterDisposeScope();
     }
+
+    /// <summary>
+    /// How much the last <paramref name="queries"/> tokens attend to each token: softmax(q k^T / sqrt(d)) under the
+    /// causal mask, averaged over heads and those queries. [B, n]. Training-free pruning policies (LazyLLM, FastV)
+    /// rank tokens by it; computing it for a few queries costs O(n), not the O(n^2) of the full attention.
+    /// </summary>
+    /// <param name="normedHidden">[B, n, d] hidden states after this layer's input norm.</param>
+    /// <param name="valid">[B, n] bool, false for padding; null when none.</param>
+    public Tensor LastTokensAttention(Tensor normedHidden, RotaryTable rope, Tensor? valid, int queries)
+    {
+        using var scope = NewDisposeScope();
+        long b = normedHidden.shape[0], n = normedHidden.shape[1];
+        int qn = (int)Math.Min(queries, n);
+        var last = normedHidden.narrow(1, n - qn, qn);
+        var q = q_proj.forward(last).view(b, qn, heads, headDim).transpose(1, 2);
+        var k = k_proj.forward(normedHidden).view(b, n, kvHeads, headDim).transpose(1, 2);
+        var lastRope = new RotaryTable(rope.Cos.narrow(1, n - qn, qn), rope.Sin.narrow(1, n - qn, qn));
+        q = RotaryEmbedding.Apply(q, lastRope);
+        k = RotaryEmbedding.Apply(k, rope);
+        if (kvHeads != heads) k = k.repeat_interleave(heads / kvHeads, dim: 1);
+        var scores = q.matmul(k.transpose(-2, -1)) / Math.Sqrt(headDim);
+        scores = scores + ScaledDotProductAttention.BuildMask(valid, qn, n, scores.dtype, scores.device);
+        var probabilities = scores.to_type(ScalarType.Float32).softmax(-1);      // [B, H, qn, n]
+        return probabilities.mean([1, 2]).MoveToOuterDisposeScope();
+    }
 }

@@ -38,4 +38,11 @@ public sealed class LlamaDecoderLayer : nn.Module
         var output = h + mlp.forward(post_attention_layernorm.forward(h));
         return output.MoveToOuterDisposeScope();
     }
+
+    /// <summary>Attention of the last <paramref name="queries"/> tokens over all tokens at this layer, [B, n]; see <see cref="LlamaAttention.LastTokensAttention"/>.</summary>
+    public Tensor LastTokensAttention(Tensor hidden, RotaryTable rope, Tensor? valid, int queries)
+    {
+        using var scope = NewDisposeScope();
+        return self_attn.LastTokensAttention(input_layernorm.forward(hidden), rope, valid, queries).MoveToOuterDisposeScope();
+    }
 }

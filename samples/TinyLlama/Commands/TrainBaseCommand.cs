@@ -1,0 +1,43 @@
+using System.CommandLine;
+using Sdtp.Evaluation.BaseTraining;
+using Spectre.Console;
+
+namespace Sdtp.Samples.TinyLlama.Commands;
+
+/// <summary><c>sdtp train-base</c>: trains the small default model from scratch (resumes when --out has a run in progress).</summary>
+internal static class TrainBaseCommand
+{
+    public static Command Create()
+    {
+        var output = new Option<string>("--out") { Description = "checkpoint directory to write (resumed if it holds training state)", DefaultValueFactory = _ => "sdtp-out/base-model" };
+        var minutes = new Option<double>("--minutes") { Description = "stop after this many minutes", DefaultValueFactory = _ => 60 };
+        var steps = new Option<int>("--max-steps") { Description = "stop after this many steps", DefaultValueFactory = _ => 6000 };
+        var seed = new Option<int>("--seed") { Description = "seed of weights and data", DefaultValueFactory = _ => 7 };
+        var command = new Command("train-base", "Train the small byte-level default model on the tasks' training splits with a length curriculum.")
+        {
+            output, minutes, steps, seed,
+        };
+        command.SetAction(parse =>
+        {
+            var options = new BaseTrainingOptions
+            {
+                MaxTime = TimeSpan.FromMinutes(parse.GetValue(minutes)),
+                MaxSteps = parse.GetValue(steps),
+                Seed = parse.GetValue(seed),
+            };
+            var directory = parse.GetValue(output)!;
+            AnsiConsole.MarkupLineInterpolated($"training the default model into [bold]{directory}[/] for at most {options.MaxTime.TotalMinutes:F0} min / {options.MaxSteps} steps");
+            var check = new BaseModelTrainer(options).Train(directory, p =>
+            {
+                if (p.Check is not null || p.Step % 10 == 0)
+                {
+                    var checkText = p.Check is null ? "" : "  check: " + string.Join(", ", p.Check.Select(kv => $"{kv.Key} {kv.Value:F2}"));
+                    Console.WriteLine($"[{p.Elapsed:hh\\:mm\\:ss}] step {p.Step,5}  stage {p.Stage} (len {p.Length,4})  loss {p.Loss:F4}{checkText}");
+                }
+            });
+            AnsiConsole.MarkupLineInterpolated($"done: {string.Join(", ", check.Select(kv => $"{kv.Key} {kv.Value:F2}"))}");
+            return 0;
+        });
+        return command;
+    }
+}

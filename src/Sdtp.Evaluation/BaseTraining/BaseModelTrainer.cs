@@ -1,0 +1,208 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Sdtp.Checkpoints;
+using Sdtp.Evaluation.Tasks;
+using Sdtp.Modeling;
+using Sdtp.Tokenization;
+using static TorchSharp.torch;
+
+namespace Sdtp.Evaluation.BaseTraining;
+
+/// <summary>How the embedded default model is trained (train-base). Defaults are the recipe the shipped model used.</summary>
+public sealed record BaseTrainingOptions
+{
+    /// <summary>Prompt lengths of the curriculum stages, in tokens.</summary>
+    public IReadOnlyList<int> Lengths { get; init; } = [128, 256, 512, 1024];
+    /// <summary>Most multi-key needles per sample at each stage (fewer keys first: without this they did not learn).</summary>
+    public IReadOnlyList<int> MaxKeys { get; init; } = [2, 3, 4, 6];
+    /// <summary>Exact match every retrieval task must reach before the next stage.</summary>
+    public double AdvanceAt { get; init; } = 0.9;
+    /// <summary>Steps between curriculum checks.</summary>
+    public int CheckEvery { get; init; } = 50;
+    /// <summary>Samples per task in a curriculum check.</summary>
+    public int CheckSamples { get; init; } = 24;
+    /// <summary>Sequences per step at the first stage (halved each time the length doubles past 256, at least 2).</summary>
+    public int BatchSize { get; init; } = 16;
+    /// <summary>AdamW learning rate.</summary>
+    public double LearningRate { get; init; } = 2e-3;
+    /// <summary>Steps of linear warm-up.</summary>
+    public int WarmupSteps { get; init; } = 100;
+    /// <summary>Weight of the next-token loss on non-answer tokens (answer tokens weigh 1).</summary>
+    public double ContextLossWeight { get; init; } = 0.1;
+    /// <summary>Stop after this many steps whatever the curriculum says.</summary>
+    public int MaxSteps { get; init; } = 6000;
+    /// <summary>Stop after this long.</summary>
+    public TimeSpan MaxTime { get; init; } = TimeSpan.FromMinutes(60);
+    /// <summary>Seed of weights, data order and sampling.</summary>
+    public int Seed { get; init; } = 7;
+}
+
+/// <summary>One line of training progress.</summary>
+public sealed record BaseTrainingProgress(int Step, int Stage, int Length, double Loss, IReadOnlyDictionary<string, double>? Check, TimeSpan Elapsed);
+
+/// <summary>
+/// Trains the small byte-level LLaMA-style model of the demo on the retrieval tasks' training splits and natural
+/// text, with a length curriculum (128 -> 256 -> 512 -> 1024 tokens, advancing when every retrieval task reaches the
+/// threshold). Checkpoints (weights, optimizer, step, stage) are written atomically, and a run resumes from them.
+/// </summary>
+public sealed class BaseModelTrainer
+{
+    /// <summary>The architecture of the embedded default: 8 layers, d = 128, 4 heads, SwiGLU 352, byte vocabulary.</summary>
+    public static ModelConfig DefaultConfig { get; } = new()
+    {
+        ModelType = "llama",
+        HiddenSize = 128,
+        IntermediateSize = 352,
+        NumHiddenLayers = 8,
+        NumAttentionHeads = 4,
+        NumKeyValueHeads = 4,
+        HeadDim = 32,
+        VocabSize = ByteTokenizer.VocabSize,
+        RmsNormEps = 1e-5,
+        RopeTheta = 10000,
+        MaxPositionEmbeddings = 4096,
+        TieWordEmbeddings = false,
+        BosTokenId = 1,
+        EosTokenIds = [2],
+    };
+
+    private static readonly IEvalTask[] Retrieval = [new PasskeyTask(), new MultiKeyTask(), new MultiValueTask()];
+    private readonly BaseTrainingOptions options;
+    private readonly ByteTokenizer tokenizer = new();
+
+    /// <summary>A trainer with <paramref name="options"/>.</summary>
+    public BaseModelTrainer(BaseTrainingOptions? options = null) => this.options = options ?? new BaseTrainingOptions();
+
+    /// <summary>
+    /// Trains into <paramref name="directory"/> (a HF checkpoint directory plus <c>training/</c> state), resuming from
+    /// what is there. Returns the last curriculum check.
+    /// </summary>
+    public IReadOnlyDictionary<string, double> Train(string directory, Action<BaseTrainingProgress>? progress = null, CancellationToken cancellation = default)
+    {
+        Directory.CreateDirectory(directory);
+        var statePath = Path.Combine(directory, "training", "state.json");
+        manual_seed(options.Seed);
+        using var model = File.Exists(statePath)
+            ? HuggingFaceCheckpoint.Load(directory, Devices.Default)
+            : new LlamaForCausalLM(DefaultConfig, Devices.Default);
+        using var optimizer = optim.AdamW(model.DistinctParameters(), lr: options.LearningRate, weight_decay: 0.01);
+        var (step, stage) = (0, 0);
+        if (File.Exists(statePath))
+        {
+            var state = JsonNode.Parse(File.ReadAllText(statePath))!;
+            (step, stage) = (state["step"]!.GetValue<int>(), state["stage"]!.GetValue<int>());
+            using var reader = new BinaryReader(File.OpenRead(Path.Combine(directory, "training", "optimizer.bin")));
+            optimizer.load_state_dict(reader);
+        }
+
+        var started = DateTime.UtcNow;
+        var random = new Random(options.Seed * 1000 + step); // resumes with a fresh but deterministic stream
+        IReadOnlyDictionary<string, double> check = new Dictionary<string, double>();
+        model.train();
+        while (step < options.MaxSteps && DateTime.UtcNow - started < options.MaxTime && !cancellation.IsCancellationRequested)
+        {
+            int length = options.Lengths[stage];
+            foreach (var group in optimizer.ParamGroups)
+                group.LearningRate = options.LearningRate * Math.Min(1.0, (step + 1.0) / options.WarmupSteps);
+            double loss = Step(model, optimizer, stage, random);
+            step++;
+            bool checkNow = step % options.CheckEvery == 0;
+            if (checkNow)
+            {
+                check = Check(model, length, stage);
+                if (check.Values.All(v => v >= options.AdvanceAt))
+                {
+                    if (stage == options.Lengths.Count - 1)
+                    {
+                        progress?.Invoke(new(step, stage, length, loss, check, DateTime.UtcNow - started));
+                        Save(model, optimizer, directory, step, stage);
+                        break;
+                    }
+                    stage++;
+                }
+                Save(model, optimizer, directory, step, stage);
+            }
+            progress?.Invoke(new(step, stage, length, loss, checkNow ? check : null, DateTime.UtcNow - started));
+        }
+        Save(model, optimizer, directory, step, stage);
+        model.eval();
+        return check;
+    }
+
+    private double Step(LlamaForCausalLM model, TorchSharp.Modules.AdamW optimizer, int stage, Random random)
+    {
+        using var scope = NewDisposeScope();
+        int length = options.Lengths[stage];
+        int batch = Math.Max(2, options.BatchSize * 256 / Math.Max(256, length));
+        var multiKey = new MultiKeyTask(2, options.MaxKeys[stage]);
+        IEvalTask[] tasks = [Retrieval[0], multiKey, Retrieval[2], new LanguageModelingTask()];
+        var sequences = new List<(int[] Ids, float[] Weights)>();
+        for (int b = 0; b < batch; b++)
+        {
+            var task = tasks[random.Next(tasks.Length)];
+            // Lengths vary within +-50% of the stage length, so the model sees a range, not one size.
+            int sampleLength = (int)(length * (0.5 + random.NextDouble()));
+            var sample = task.Generate(sampleLength, random.NextDouble(), new Random(random.Next() % TaskSuite.EvaluationSeedBase));
+            var prompt = tokenizer.Encode(sample.Prompt, addBos: true);
+            var answer = tokenizer.Encode(sample.Answer);
+            var sequence = prompt.Concat(answer).Append(tokenizer.EosId!.Value).ToArray();
+            sequences.Add((sequence, sequence.Select((_, i) => i >= prompt.Count ? 1f : (float)options.ContextLossWeight).ToArray()));
+        }
+        int width = sequences.Max(s => s.Ids.Length);
+        var idData = new long[batch * width];
+        var weightData = new float[batch * width];
+        for (int b = 0; b < batch; b++)
+            for (int t = 0; t < sequences[b].Ids.Length; t++)
+            {
+                idData[b * width + t] = sequences[b].Ids[t];
+                weightData[b * width + t] = sequences[b].Weights[t];
+            }
+        // Right padding (id 0, weight 0): causal attention never lets a real token see it.
+        var ids = tensor(idData, device: model.Device).view(batch, width);
+        var weights = tensor(weightData, device: model.Device).view(batch, width);
+        optimizer.zero_grad();
+        var logits = model.Forward(ids, allLogits: true);
+        var logProbs = logits.narrow(1, 0, width - 1).log_softmax(-1);
+        var next = ids.narrow(1, 1, width - 1).unsqueeze(-1);
+        var tokenLoss = -logProbs.gather(-1, next).squeeze(-1);
+        var w = weights.narrow(1, 1, width - 1);
+        var loss = (tokenLoss * w).sum() / w.sum();
+        loss.backward();
+        nn.utils.clip_grad_norm_(model.DistinctParameters(), 1.0);
+        optimizer.step();
+        return loss.item<float>();
+    }
+
+    /// <summary>Greedy exact match of each retrieval task at <paramref name="length"/> on held-out training-stream samples.</summary>
+    public IReadOnlyDictionary<string, double> Check(LlamaForCausalLM model, int length, int stage)
+    {
+        model.eval();
+        var result = new Dictionary<string, double>();
+        IEvalTask[] tasks = [Retrieval[0], new MultiKeyTask(2, options.MaxKeys[Math.Min(stage, options.MaxKeys.Count - 1)]), Retrieval[2]];
+        foreach (var task in tasks)
+        {
+            int correct = 0;
+            for (int i = 0; i < options.CheckSamples; i++)
+            {
+                var sample = task.Generate(length, (i + 0.5) / options.CheckSamples, new Random(TaskSuite.EvaluationSeedBase - 1 - i));
+                if (Answers.ExactMatch(model, tokenizer, sample)) correct++;
+            }
+            result[task.Name] = (double)correct / options.CheckSamples;
+        }
+        model.train();
+        return result;
+    }
+
+    private static void Save(LlamaForCausalLM model, TorchSharp.Modules.AdamW optimizer, string directory, int step, int stage)
+    {
+        HuggingFaceCheckpoint.Save(model, directory);
+        TokenizerLoader.WriteByteTokenizerMarker(directory);
+        var training = Path.Combine(directory, "training");
+        AtomicFile.Write(Path.Combine(training, "optimizer.bin"), s =>
+        {
+            using var writer = new BinaryWriter(s, System.Text.Encoding.UTF8, leaveOpen: true);
+            optimizer.save_state_dict(writer);
+        });
+        AtomicFile.WriteText(Path.Combine(training, "state.json"), JsonSerializer.Serialize(new { step, stage }));
+    }
+}

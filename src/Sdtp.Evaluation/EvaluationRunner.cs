@@ -1,0 +1,177 @@
+using System.Diagnostics;
+using Sdtp.Evaluation.Measurement;
+using Sdtp.Evaluation.Policies;
+using Sdtp.Evaluation.Reporting;
+using Sdtp.Evaluation.Tasks;
+using Sdtp.Generation;
+using Sdtp.Modeling;
+using Sdtp.Pruning;
+using Sdtp.Tokenization;
+
+namespace Sdtp.Evaluation;
+
+/// <summary>What an evaluation run measures; the defaults are what the demo runs.</summary>
+public sealed record EvaluationSettings
+{
+    /// <summary>The accuracy grid.</summary>
+    public AccuracyGrid Grid { get; init; } = new(["passkey", "multikey", "multivalue", "lm"], [512, 1024], [0.1, 0.3, 0.5, 0.7, 0.9], 2);
+    /// <summary>Policies besides dense and sdtp: any of oracle, random, window, attention.</summary>
+    public IReadOnlyList<string> Baselines { get; init; } = ["oracle", "random", "window", "attention"];
+    /// <summary>Prefill lengths timed.</summary>
+    public IReadOnlyList<int> LatencyLengths { get; init; } = [1024, 2048, 4096];
+    /// <summary>Untimed runs per prefill before timing.</summary>
+    public int Warmup { get; init; } = 1;
+    /// <summary>Timed runs per prefill (median reported).</summary>
+    public int Repeats { get; init; } = 5;
+    /// <summary>Per-stage keep ratios of the accuracy-vs-budget sweep (same stage layers as the schedule).</summary>
+    public IReadOnlyList<double> SweepRatios { get; init; } = [0.6, 0.75, 0.9];
+    /// <summary>Samples per retrieval task per sweep point (at the grid's longest length).</summary>
+    public int SweepSamples { get; init; } = 6;
+    /// <summary>Held-out samples for the head-quality figures.</summary>
+    public int HeadSamples { get; init; } = 8;
+    /// <summary>Decode steps timed after prefill.</summary>
+    public int DecodeTokens { get; init; } = 32;
+    /// <summary>KV budget per layer of the decode-time eviction measured with SDTP.</summary>
+    public int EvictionBudget { get; init; } = 256;
+}
+
+/// <summary>A step of a long run, for progress bars: which part, and how far.</summary>
+public sealed record EvaluationProgress(string Part, int Done, int Total);
+
+/// <summary>
+/// Runs the whole evaluation of one model, schedule and set of trained heads: accuracy of every policy, the
+/// accuracy-vs-budget sweep, head quality, FLOPs, prefill latency, decode and memory. Every speed figure is a ratio to
+/// dense measured in the same run.
+/// </summary>
+public sealed class EvaluationRunner(LlamaForCausalLM model, ITextTokenizer tokenizer, PruningSchedule schedule, SaliencyHeads heads,
+    string modelName, Prefill? sdtpPrefill = null)
+{
+    /// <summary>The report of everything <paramref name="settings"/> asks for.</summary>
+    public EvaluationReport Run(EvaluationSettings settings, Action<EvaluationProgress>? progress = null)
+    {
+        var watch = Stopwatch.StartNew();
+        var policies = Policies(settings.Baselines, schedule);
+        var evaluator = new AccuracyEvaluator(model, tokenizer, schedule);
+        var tasks = evaluator.Run(policies, settings.Grid, (d, t) => progress?.Invoke(new("accuracy", d, t)));
+        var sdtpReports = evaluator.Reports;
+
+        var sweep = Sweep(settings, progress);
+        progress?.Invoke(new("head quality", 0, 1));
+        var heldOut = Enumerable.Range(0, settings.HeadSamples).Select(i =>
+            TaskSuite.EvaluationSample(TaskSuite.All[i % 3], settings.Grid.Lengths[0], (i + 0.5) / settings.HeadSamples, 10_000 + i));
+        var headQuality = HeadQualityEvaluator.Evaluate(model, tokenizer, schedule, heads, heldOut);
+        progress?.Invoke(new("head quality", 1, 1));
+
+        int flopsLength = settings.LatencyLengths.Max();
+        var flops = PrefillFlops.Estimate(model.Config, schedule, flopsLength);
+        var paper = PrefillFlops.EstimatePaperConvention(model.Config, schedule, flopsLength);
+        var perLayer = schedule.TokensPerLayer(flopsLength, model.Config.NumHiddenLayers);
+
+        var bench = new PerformanceBenchmark(model);
+        var sdtp = sdtpPrefill ?? evaluator.PrefillFor(new SaliencyHeadScorer(heads))!;
+        var prefills = new Dictionary<string, Prefill> { ["dense"] = (m, ids, cache) => m.Forward(ids, cache: cache), ["sdtp"] = sdtp };
+        foreach (var name in new[] { "random", "window", "attention" }.Where(settings.Baselines.Contains))
+        {
+            var scorer = policies.Single(p => p.Name == name).ScorerFor(new PolicyContext(TaskSuite.EvaluationSample(TaskSuite.All[0], 128, 0.5, 0), [1], [1], 1));
+            prefills[name] = evaluator.PrefillFor(scorer)!;
+        }
+        var latency = bench.PrefillLatency(prefills, settings.LatencyLengths, settings.Warmup, settings.Repeats,
+            p => progress?.Invoke(new(p, 0, 1)));
+
+        progress?.Invoke(new("decode and memory", 0, 1));
+        int decodeLength = settings.Grid.Lengths.Max();
+        var eviction = new SinkWindowEviction(settings.EvictionBudget);
+        var (denseBytes, denseTps) = bench.Decode(prefills["dense"], decodeLength, settings.DecodeTokens);
+        var (sdtpBytes, sdtpTps) = bench.Decode(sdtp, decodeLength, settings.DecodeTokens);
+        var (evictedBytes, evictedTps) = bench.Decode(sdtp, decodeLength, settings.DecodeTokens, eviction);
+        var memory = new Dictionary<string, long>
+        {
+            ["dense"] = bench.PeakPrefillMemory(prefills["dense"], flopsLength),
+            ["sdtp"] = bench.PeakPrefillMemory(sdtp, flopsLength),
+        };
+        progress?.Invoke(new("decode and memory", 1, 1));
+
+        var longest = latency.Single(r => (int)r["seq_len"] == flopsLength);
+        double measured = longest["speedup_sdtp"];
+        double matmul = PerformanceBenchmark.MatmulGflops(model.Device);
+        double denseGflops = flops.Dense / (longest["dense_ms"] / 1000) / 1e9;
+        var atLength = sdtpReports.Where(r => r.OriginalLength == settings.Grid.Lengths.Max()).ToList();
+        return new EvaluationReport
+        {
+            Date = DateTime.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'"),
+            Machine = $"{Environment.OSVersion.Platform} {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, {Environment.ProcessorCount} cores, device {model.Device.type}",
+            Model = modelName,
+            Schedule = schedule.ToString(),
+            Tasks = tasks,
+            PrunedFraction = atLength.Count > 0 ? atLength.Average(r => r.PrunedFraction) : 1 - schedule.TokensPerLayer(flopsLength, model.Config.NumHiddenLayers)[^1] / (double)flopsLength,
+            Compression = flopsLength / perLayer.Average(),
+            TokensPerLayer = perLayer,
+            TokensPerLayerLength = flopsLength,
+            Flops = new FlopsSection
+            {
+                SeqLen = flopsLength,
+                Dense = flops.Dense,
+                Sdtp = flops.Pruned,
+                Reduction = flops.Reduction,
+                PaperConvention = new() { ["dense"] = paper.Dense, ["sdtp"] = paper.Pruned, ["reduction"] = paper.Reduction },
+            },
+            Latency = latency,
+            KvCacheBytes = new() { ["dense"] = denseBytes, ["sdtp"] = sdtpBytes, ["sdtp_evicted"] = evictedBytes },
+            DecodeTokensPerSecond = new() { ["dense"] = denseTps, ["sdtp"] = sdtpTps, ["sdtp_evicted"] = evictedTps },
+            PeakMemoryBytes = memory,
+            Efficiency = new EfficiencySection
+            {
+                SeqLen = flopsLength,
+                MeasuredSpeedup = measured,
+                AnalyticSpeedup = flops.Dense / flops.Pruned,
+                SpeedupEfficiency = measured / (flops.Dense / flops.Pruned),
+                DenseGflops = denseGflops,
+                MatmulGflops = matmul,
+                MachineEfficiency = denseGflops / matmul,
+            },
+            Heads = headQuality,
+            Sweep = sweep,
+            Seconds = watch.Elapsed.TotalSeconds,
+        };
+    }
+
+    /// <summary>The policies named, plus dense and sdtp, in report order.</summary>
+    public List<IPruningPolicy> Policies(IReadOnlyList<string> baselines, PruningSchedule forSchedule)
+    {
+        var policies = new List<IPruningPolicy> { new DensePolicy(), new SdtpPolicy(heads) };
+        foreach (var name in baselines)
+            policies.Add(name switch
+            {
+                "oracle" => new OraclePolicy(model, forSchedule),
+                "random" => new RandomPolicy(),
+                "window" => new WindowPolicy(),
+                "attention" => new AttentionPolicy(),
+                _ => throw new ArgumentException($"unknown policy '{name}'; known: oracle, random, window, attention"),
+            });
+        return policies;
+    }
+
+    private List<SweepPoint> Sweep(EvaluationSettings settings, Action<EvaluationProgress>? progress)
+    {
+        var points = new List<SweepPoint>();
+        int length = settings.Grid.Lengths.Max();
+        var retrieval = settings.Grid.Tasks.Where(t => TaskSuite.ByName(t).IsRetrieval).ToList();
+        for (int i = 0; i < settings.SweepRatios.Count; i++)
+        {
+            double ratio = settings.SweepRatios[i];
+            var scaled = new PruningSchedule(schedule.Stages.Select(s => s with { KeepRatio = ratio }).ToList(), schedule.AlwaysKeep);
+            var evaluator = new AccuracyEvaluator(model, tokenizer, scaled);
+            var policies = Policies(settings.Baselines.Where(b => b != "oracle").ToList(), scaled).Where(p => p.Name != "dense").Prepend(new DensePolicy()).ToList();
+            var grid = new AccuracyGrid(retrieval, [length], [0.5], settings.SweepSamples);
+            var scores = evaluator.Run(policies, grid, (d, t) => progress?.Invoke(new($"sweep {i + 1}/{settings.SweepRatios.Count} (ratio {ratio})", d, t)));
+            var perLayer = scaled.TokensPerLayer(length, model.Config.NumHiddenLayers);
+            points.Add(new SweepPoint
+            {
+                StageRatio = ratio,
+                PrunedFraction = 1 - perLayer[^1] / (double)length,
+                Accuracy = policies.ToDictionary(p => p.Name, p => scores.Values.Average(t => t[p.Name].Accuracy ?? 0)),
+            });
+        }
+        return points;
+    }
+}

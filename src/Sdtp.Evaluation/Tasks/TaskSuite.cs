@@ -1,0 +1,37 @@
+namespace Sdtp.Evaluation.Tasks;
+
+/// <summary>The tasks by name, and the seed streams that keep training and evaluation samples apart.</summary>
+public static class TaskSuite
+{
+    /// <summary>Seeds at or above this are evaluation samples; base-model and head training use seeds below it.</summary>
+    public const int EvaluationSeedBase = 1_000_000;
+
+    /// <summary>Every task, retrieval first.</summary>
+    public static IReadOnlyList<IEvalTask> All { get; } = [new PasskeyTask(), new MultiKeyTask(), new MultiValueTask(), new LanguageModelingTask()];
+
+    /// <summary>The task called <paramref name="name"/>.</summary>
+    public static IEvalTask ByName(string name) =>
+        All.FirstOrDefault(t => t.Name == name)
+        ?? throw new ArgumentException($"unknown task '{name}'; known: {string.Join(", ", All.Select(t => t.Name))}", nameof(name));
+
+    /// <summary>The evaluation sample <paramref name="index"/> of a task at a length and depth: the same on every run.</summary>
+    public static TaskSample EvaluationSample(IEvalTask task, int length, double depth, int index) =>
+        task.Generate(length, depth, new Random(EvaluationSeedBase + Hash(task.Name, length, depth, index)));
+
+    /// <summary>A training sample, from the seed stream below <see cref="EvaluationSeedBase"/>.</summary>
+    public static TaskSample TrainingSample(IEvalTask task, int length, double depth, int index) =>
+        task.Generate(length, depth, new Random(Hash(task.Name, length, depth, index) % EvaluationSeedBase));
+
+    private static int Hash(string name, int length, double depth, int index)
+    {
+        unchecked
+        {
+            int h = 17;
+            foreach (var c in name) h = h * 31 + c;
+            h = h * 31 + length;
+            h = h * 31 + (int)(depth * 1000);
+            h = h * 31 + index;
+            return (h & 0x7fffffff) % EvaluationSeedBase;
+        }
+    }
+}
