@@ -6,7 +6,7 @@ namespace Sdtp.Evaluation.Tasks;
 internal static class HaystackBuilder
 {
     /// <summary>
-    /// intro + filler with each needle inserted at a sentence boundary near its depth + question; the filler is sized so
+    /// intro + filler with each needle inserted at the sentence boundary nearest its depth of the whole prompt + question; the filler is sized so
     /// the whole prompt is about <paramref name="length"/> characters. Returns the prompt and each needle's offset.
     /// </summary>
     public static (string Prompt, List<int> Offsets) Build(string intro, IReadOnlyList<(double Depth, string Needle)> needles,
@@ -28,9 +28,10 @@ internal static class HaystackBuilder
         var prompt = new StringBuilder(intro);
         var offsets = new int[needles.Count];
         int next = 0;
+        // A needle goes in at the first sentence boundary where its middle would reach depth x length.
         for (int s = 0; s <= sentences.Count; s++)
         {
-            while (next < ordered.Count && (s == sentences.Count || ordered[next].Depth * sentences.Count <= s))
+            while (next < ordered.Count && (s == sentences.Count || prompt.Length + ordered[next].Needle.Length / 2 >= ordered[next].Depth * length))
             {
                 prompt.Append(' ');
                 offsets[ordered[next].Index] = prompt.Length;
