@@ -1,5 +1,4 @@
 using System.CommandLine;
-using Spectre.Console;
 
 namespace Sdtp.Samples.TinyLlama.Commands;
 
@@ -11,16 +10,18 @@ internal static class CommandLineErrors
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {
-            foreach (var error in parse.Errors) AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {error.Message}");
+            foreach (var error in parse.Errors) Console.Error.WriteLine($"error: {error.Message}");
             return 2;
         }
         try
         {
-            return parse.Invoke();
+            // Exceptions come here, not to System.CommandLine's handler, which would print a stack trace.
+            return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
+            // Plain stderr, one line: a console renderer would wrap a long path across lines.
+            Console.Error.WriteLine($"error: {e.Message}");
             return 1;
         }
     }

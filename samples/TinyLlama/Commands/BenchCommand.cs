@@ -1,0 +1,37 @@
+using System.CommandLine;
+using Sdtp.Evaluation.Measurement;
+using Sdtp.Generation;
+using Spectre.Console;
+
+namespace Sdtp.Samples.TinyLlama.Commands;
+
+/// <summary><c>sdtp bench</c>: dense vs SDTP prefill latency (interleaved medians) and peak memory at several lengths.</summary>
+internal static class BenchCommand
+{
+    public static Command Create()
+    {
+        var model = CommonOptions.Model();
+        var lengths = new Option<int[]>("--lengths") { Description = "prompt lengths", DefaultValueFactory = _ => [1024, 2048, 4096], AllowMultipleArgumentsPerToken = true };
+        var repeats = new Option<int>("--repeats") { Description = "timed runs per configuration (median reported)", DefaultValueFactory = _ => 7 };
+        var warmup = new Option<int>("--warmup") { Description = "untimed runs first", DefaultValueFactory = _ => 2 };
+        var command = new Command("bench", "Measure dense vs SDTP prefill latency and peak memory in one run.") { model, lengths, repeats, warmup };
+        command.SetAction(parse =>
+        {
+            using var session = ModelSession.Open(parse.GetValue(model), loadHeads: true);
+            var bench = new PerformanceBenchmark(session.Model);
+            var prefills = new Dictionary<string, Prefill> { ["dense"] = (m, ids, cache) => m.Forward(ids, cache: cache), ["sdtp"] = session.SdtpPrefill() };
+            var rows = bench.PrefillLatency(prefills, parse.GetValue(lengths)!, parse.GetValue(warmup), parse.GetValue(repeats), p => Console.WriteLine($"  {p}"));
+            var table = new Table().Title($"prefill, median of {parse.GetValue(repeats)} ({(session.UsesGeneratedForward ? "generated" : "reference")} SDTP forward)");
+            foreach (var c in new[] { "tokens", "dense ms", "sdtp ms", "speedup", "dense peak MiB", "sdtp peak MiB" }) table.AddColumn(c);
+            foreach (var row in rows)
+            {
+                int n = (int)row["seq_len"];
+                table.AddRow(n.ToString(), PerformanceBenchmark.Ms(row["dense_ms"]), PerformanceBenchmark.Ms(row["sdtp_ms"]), $"{row["speedup_sdtp"]:F2}x",
+                    (bench.PeakPrefillMemory(prefills["dense"], n) >> 20).ToString(), (bench.PeakPrefillMemory(prefills["sdtp"], n) >> 20).ToString());
+            }
+            AnsiConsole.Write(table);
+            return 0;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,45 @@
+using System.CommandLine;
+using System.Diagnostics;
+using Sdtp.Evaluation;
+using Sdtp.Training;
+using Spectre.Console;
+
+namespace Sdtp.Samples.TinyLlama.Commands;
+
+/// <summary>
+/// <c>sdtp demo</c>: the whole pipeline on the embedded default model: mark -> train heads -> eval (accuracy of every
+/// policy, FLOPs, latency, decode, memory) -> results table, report.json, report.md and plots in --out.
+/// </summary>
+internal static class DemoCommand
+{
+    public static Command Create()
+    {
+        var model = CommonOptions.Model();
+        var output = CommonOptions.Out("sdtp-out", "folder for report.json, report.md and the plots");
+        var skip = new Option<bool>("--skip-training") { Description = "use the shipped trained heads instead of marking and training" };
+        var samples = new Option<int>("--mark-samples") { Description = "samples to mark for head training", DefaultValueFactory = _ => 180 };
+        var steps = new Option<int>("--steps") { Description = "head training steps", DefaultValueFactory = _ => 360 };
+        var command = new Command("demo", "Run the whole SDTP pipeline on the embedded default model and report.") { model, output, skip, samples, steps };
+        command.SetAction(parse =>
+        {
+            var watch = Stopwatch.StartNew();
+            var outDirectory = parse.GetValue(output)!;
+            Directory.CreateDirectory(outDirectory);
+            bool skipTraining = parse.GetValue(skip);
+            using var session = ModelSession.Open(parse.GetValue(model), loadHeads: skipTraining);
+            AnsiConsole.MarkupLineInterpolated($"model: {session.Directory} ({session.Model.Config.NumHiddenLayers} layers, d={session.Model.Config.HiddenSize}); schedule {session.Schedule}");
+            if (!skipTraining)
+            {
+                var marked = MarkCommand.Run(session, parse.GetValue(samples), 256, 1024);
+                MarkedSampleStore.Save(Path.Combine(outDirectory, "marked.jsonl"), marked);
+                var headsPath = Path.Combine(outDirectory, "sdtp_heads.safetensors");
+                TrainHeadsCommand.Run(session, marked, new HeadTrainerOptions { Steps = parse.GetValue(steps) }, headsPath);
+            }
+            var report = EvalCommand.Run(session, new EvaluationSettings(), outDirectory);
+            ResultsTable.Print(report);
+            AnsiConsole.MarkupLineInterpolated($"demo finished in {watch.Elapsed.TotalMinutes:F1} min");
+            return 0;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,47 @@
+using System.CommandLine;
+using Sdtp.Generation;
+using Sdtp.Pruning;
+using Spectre.Console;
+
+namespace Sdtp.Samples.TinyLlama.Commands;
+
+/// <summary><c>sdtp generate</c>: streams text from a prompt with pruned (or dense) prefill.</summary>
+internal static class GenerateCommand
+{
+    public static Command Create()
+    {
+        var model = CommonOptions.Model();
+        var prompt = new Option<string>("--prompt") { Description = "prompt text", Required = true };
+        var maxTokens = new Option<int>("--max-tokens") { Description = "most new tokens", DefaultValueFactory = _ => 32 };
+        var temperature = new Option<double>("--temperature") { Description = "0 = greedy", DefaultValueFactory = _ => 0 };
+        var topP = new Option<double>("--top-p") { Description = "nucleus sampling mass", DefaultValueFactory = _ => 1.0 };
+        var seed = new Option<long>("--seed") { Description = "sampling seed", DefaultValueFactory = _ => 0 };
+        var dense = new Option<bool>("--dense") { Description = "prefill without pruning" };
+        var budget = new Option<int?>("--kv-budget") { Description = "cap each layer's KV cache at this many rows while decoding (sinks + recent)" };
+        var command = new Command("generate", "Generate text from a prompt with SDTP prefill.") { model, prompt, maxTokens, temperature, topP, seed, dense, budget };
+        command.SetAction(parse =>
+        {
+            bool isDense = parse.GetValue(dense);
+            using var session = ModelSession.Open(parse.GetValue(model), loadHeads: !isDense);
+            PruningReport? report = null;
+            var generator = new TextGenerator(session.Model, isDense ? null : session.SdtpPrefill(r => report = r),
+                parse.GetValue(budget) is int b ? new SinkWindowEviction(b) : null);
+            var ids = session.Tokenizer.Encode(parse.GetValue(prompt)!, addBos: true);
+            var options = new GenerationOptions
+            {
+                MaxNewTokens = parse.GetValue(maxTokens), Temperature = parse.GetValue(temperature), TopP = parse.GetValue(topP), Seed = parse.GetValue(seed),
+            };
+            var produced = new List<int>();
+            foreach (var token in generator.Generate(ids, options))
+            {
+                produced.Add(token);
+                Console.Write(session.Tokenizer.Decode([token]));
+            }
+            Console.WriteLine();
+            if (report is not null)
+                AnsiConsole.MarkupLineInterpolated($"[grey]prompt {ids.Count} tokens; tokens per layer {string.Join(", ", report.TokensPerLayer)} (pruned {report.PrunedFraction:P0})[/]");
+            return 0;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,38 @@
+using System.CommandLine;
+using Sdtp.Evaluation;
+using Sdtp.Training;
+using Spectre.Console;
+
+namespace Sdtp.Samples.TinyLlama.Commands;
+
+/// <summary><c>sdtp mark</c>: stage 1, saliency of every stage on training samples, written as JSON lines.</summary>
+internal static class MarkCommand
+{
+    public static Command Create()
+    {
+        var model = CommonOptions.Model();
+        var output = CommonOptions.Out("sdtp-out/marked.jsonl", "marked samples file to write");
+        var samples = new Option<int>("--samples") { Description = "samples to mark", DefaultValueFactory = _ => 240 };
+        var minLength = new Option<int>("--min-length") { Description = "shortest prompt (tokens)", DefaultValueFactory = _ => 256 };
+        var maxLength = new Option<int>("--max-length") { Description = "longest prompt (tokens)", DefaultValueFactory = _ => 1024 };
+        var command = new Command("mark", "Stage 1: mark token saliency (gradient x input of the answer) on training samples.")
+        {
+            model, output, samples, minLength, maxLength,
+        };
+        command.SetAction(parse =>
+        {
+            using var session = ModelSession.Open(parse.GetValue(model), loadHeads: false);
+            var marked = Run(session, parse.GetValue(samples), parse.GetValue(minLength), parse.GetValue(maxLength));
+            MarkedSampleStore.Save(parse.GetValue(output)!, marked);
+            AnsiConsole.MarkupLineInterpolated($"marked {marked.Count} samples -> [bold]{parse.GetValue(output)}[/]");
+            return 0;
+        });
+        return command;
+    }
+
+    public static List<MarkedSample> Run(ModelSession session, int count, int minLength, int maxLength) =>
+        Progress.Run($"marking {count} samples", count, tick =>
+            MarkedSampleStore.Mark(session.Model, session.Tokenizer, session.Schedule, count, minLength, maxLength,
+                session.Model is TinyLlama tiny ? (ids, targets) => SaliencyMarker.MarkSample(tiny, ids, targets) : null,
+                (done, _) => tick(done)));
+}

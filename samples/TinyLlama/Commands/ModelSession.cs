@@ -1,0 +1,85 @@
+using Sdtp.Checkpoints;
+using Sdtp.Generation;
+using Sdtp.Modeling;
+using Sdtp.Pruning;
+using Sdtp.Tokenization;
+
+namespace Sdtp.Samples.TinyLlama.Commands;
+
+/// <summary>
+/// A loaded checkpoint with its tokenizer, schedule and heads. A checkpoint with the default's layer count is loaded
+/// into the annotated <see cref="TinyLlama"/>, so its generated forward runs; any other goes through the runtime's
+/// reference path with a geometric schedule from layer 1 that keeps about 35% of the tokens.
+/// </summary>
+internal sealed class ModelSession : IDisposable
+{
+    /// <summary>The shipped default checkpoint, copied next to the executable.</summary>
+    public static string DefaultModelDirectory => Path.Combine(AppContext.BaseDirectory, "model");
+
+    private ModelSession(LlamaForCausalLM model, ITextTokenizer tokenizer, PruningSchedule schedule, SaliencyHeads heads, string directory)
+    {
+        Model = model;
+        Tokenizer = tokenizer;
+        Schedule = schedule;
+        Heads = heads;
+        Directory = directory;
+    }
+
+    public LlamaForCausalLM Model { get; }
+    public ITextTokenizer Tokenizer { get; }
+    public PruningSchedule Schedule { get; }
+    public SaliencyHeads Heads { get; }
+    public string Directory { get; }
+    public string HeadsPath => Path.Combine(Directory, SaliencyHeads.FileName);
+    public bool UsesGeneratedForward => Model is TinyLlama;
+
+    public static ModelSession Open(string? directory, bool loadHeads)
+    {
+        directory ??= DefaultModelDirectory;
+        if (!System.IO.Directory.Exists(directory))
+            throw new DirectoryNotFoundException($"{directory}: model directory not found (pass --model DIR, or run 'sdtp train-base --out {directory}')");
+        var config = ModelConfig.Load(Path.Combine(directory, HuggingFaceCheckpoint.ConfigFile));
+        var tokenizer = TokenizerLoader.Load(directory);
+        LlamaForCausalLM model;
+        PruningSchedule schedule;
+        SaliencyHeads heads;
+        if (config.NumHiddenLayers == TinyLlama.SdtpPlan.NumLayers)
+        {
+            var tiny = new TinyLlama(config);
+            HuggingFaceCheckpoint.LoadWeights(tiny, directory);
+            (model, schedule, heads) = (tiny, TinyLlama.SdtpPlan.Schedule, tiny.SdtpHeads);
+        }
+        else
+        {
+            model = HuggingFaceCheckpoint.Load(directory, Devices.Default);
+            int stages = config.NumHiddenLayers - 1;
+            schedule = PruningSchedule.Geometric(1, 1, stages, Math.Pow(0.35, 1.0 / stages));
+            heads = new SaliencyHeads(schedule, config.HiddenSize, model.Device, model.DType);
+        }
+        model.eval();
+        var session = new ModelSession(model, tokenizer, schedule, heads, directory);
+        if (loadHeads)
+        {
+            if (!File.Exists(session.HeadsPath))
+                throw new FileNotFoundException($"{session.HeadsPath}: no trained heads (run 'sdtp train-heads --model {directory}')");
+            HuggingFaceCheckpoint.LoadFile(heads, session.HeadsPath);
+        }
+        return session;
+    }
+
+    /// <summary>The SDTP prefill: the generated forward for the annotated model, the reference path otherwise.</summary>
+    public Prefill SdtpPrefill(Action<PruningReport>? onReport = null) => Model is TinyLlama tiny
+        ? (m, ids, cache) =>
+        {
+            var result = tiny.SdtpPrefill(ids, cache: cache);
+            onReport?.Invoke(result.Report);
+            return result.LastLogits;
+        }
+        : Sdtp.Pruning.SdtpPrefill.For(Schedule, new SaliencyHeadScorer(Heads), onReport: onReport);
+
+    public void Dispose()
+    {
+        if (Model is not TinyLlama) Heads.Dispose();
+        Model.Dispose();
+    }
+}

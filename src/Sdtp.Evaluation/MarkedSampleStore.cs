@@ -1,0 +1,70 @@
+using System.Text.Json;
+using Sdtp.Checkpoints;
+using Sdtp.Evaluation.Tasks;
+using Sdtp.Modeling;
+using Sdtp.Pruning;
+using Sdtp.Tokenization;
+using Sdtp.Training;
+
+namespace Sdtp.Evaluation;
+
+/// <summary>
+/// Marked samples for head training: generated from the tasks' TRAINING seed stream (never the evaluation one),
+/// marked on the frozen model, stored as JSON lines (one sample, its targets and its saliency per line).
+/// </summary>
+public static class MarkedSampleStore
+{
+    private sealed record Line(long[] Ids, bool[] Targets, float[][] Saliency);
+
+    /// <summary>
+    /// Marks <paramref name="count"/> samples: retrieval tasks in turn, prompt lengths spread over
+    /// [<paramref name="minLength"/>, <paramref name="maxLength"/>], needles at spread depths; targets are the answers.
+    /// </summary>
+    public static List<MarkedSample> Mark(LlamaForCausalLM model, ITextTokenizer tokenizer, PruningSchedule schedule, int count,
+        int minLength, int maxLength, Func<long[], bool[], MarkedSample>? mark = null, Action<int, int>? progress = null)
+    {
+        mark ??= (ids, targets) => SaliencyMarker.MarkSample(model, schedule, ids, targets);
+        var tasks = TaskSuite.All.Where(t => t.IsRetrieval).ToArray();
+        var samples = new List<MarkedSample>(count);
+        for (int i = 0; i < count; i++)
+        {
+            var task = tasks[i % tasks.Length];
+            int length = minLength + (int)((maxLength - minLength) * ((i * 0.618034) % 1.0));
+            double depth = (i * 0.381966 + 0.05) % 1.0;
+            var sample = TaskSuite.TrainingSample(task, length, depth, i);
+            var prompt = tokenizer.Encode(sample.Prompt, addBos: true);
+            var answer = tokenizer.Encode(sample.Answer);
+            var ids = prompt.Concat(answer).Select(t => (long)t).ToArray();
+            samples.Add(mark(ids, ids.Select((_, k) => k >= prompt.Count).ToArray()));
+            progress?.Invoke(i + 1, count);
+        }
+        return samples;
+    }
+
+    /// <summary>Writes <paramref name="samples"/> to <paramref name="path"/> atomically.</summary>
+    public static void Save(string path, IEnumerable<MarkedSample> samples) =>
+        AtomicFile.WriteText(path, string.Join("\n", samples.Select(s => JsonSerializer.Serialize(new Line(s.Ids, s.Targets, s.Saliency)))) + "\n");
+
+    /// <summary>Reads samples written by <see cref="Save"/>; a bad line is reported with its number.</summary>
+    public static List<MarkedSample> Load(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: marked samples file not found (run 'sdtp mark' first)", path);
+        var samples = new List<MarkedSample>();
+        int number = 0;
+        foreach (var text in File.ReadLines(path))
+        {
+            number++;
+            if (string.IsNullOrWhiteSpace(text)) continue;
+            try
+            {
+                var line = JsonSerializer.Deserialize<Line>(text) ?? throw new JsonException("empty line");
+                samples.Add(new MarkedSample(line.Ids, line.Targets, line.Saliency));
+            }
+            catch (Exception e) when (e is JsonException or ArgumentException or NullReferenceException)
+            {
+                throw new InvalidDataException($"{path}: line {number}: {e.Message}");
+            }
+        }
+        return samples;
+    }
+}
