@@ -32,8 +32,10 @@ public class TaskTests
         var sample = new MultiKeyTask(5, 5).Generate(1024, 0.4, new Random(3));
         Assert.Equal(5, sample.NeedleOffsets.Count);
         var asked = sample.Prompt[(sample.Prompt.LastIndexOf("What is the code for ", StringComparison.Ordinal) + 21)..].Split('?')[0];
-        Assert.Contains($"The code for {asked} is{sample.Answer}.", sample.Prompt);
-        Assert.Equal(5, System.Text.RegularExpressions.Regex.Matches(sample.Prompt, "The code for [a-z]+-[a-z]+ is [0-9]{4}\\.").Count);
+        Assert.Contains($"Code for {asked}:{sample.Answer}.", sample.Prompt);
+        var needles = System.Text.RegularExpressions.Regex.Matches(sample.Prompt, "Code for [a-z]+ ([a-z]+): [0-9]{4}\\.");
+        Assert.Equal(5, needles.Count);
+        Assert.Equal(5, needles.Select(m => m.Groups[1].Value).Distinct().Count()); // keys differ in their last word
     }
 
     [Theory]

@@ -17,14 +17,21 @@ internal static class EvalCommand
         var output = CommonOptions.Out("sdtp-out", "folder for report.json, report.md and the plots");
         var samples = new Option<int>("--samples") { Description = "samples per task, length and depth", DefaultValueFactory = _ => 2 };
         var lengths = new Option<int[]>("--lengths") { Description = "prompt lengths scored", DefaultValueFactory = _ => [512, 1024], AllowMultipleArgumentsPerToken = true };
+        var latencyLengths = new Option<int[]>("--latency-lengths") { Description = "prompt lengths timed", DefaultValueFactory = _ => [1024, 2048, 4096], AllowMultipleArgumentsPerToken = true };
+        var repeats = new Option<int>("--repeats") { Description = "timed runs per prefill (median)", DefaultValueFactory = _ => 5 };
         var command = new Command("eval", "Evaluate SDTP against dense, oracle, random, window and attention at the same keep budget.")
         {
-            model, output, samples, lengths,
+            model, output, samples, lengths, latencyLengths, repeats,
         };
         command.SetAction(parse =>
         {
             using var session = ModelSession.Open(parse.GetValue(model), loadHeads: true);
-            var settings = new EvaluationSettings { Grid = new EvaluationSettings().Grid with { SamplesPerCell = parse.GetValue(samples), Lengths = parse.GetValue(lengths)! } };
+            var settings = new EvaluationSettings
+            {
+                Grid = new EvaluationSettings().Grid with { SamplesPerCell = parse.GetValue(samples), Lengths = parse.GetValue(lengths)! },
+                LatencyLengths = parse.GetValue(latencyLengths)!,
+                Repeats = parse.GetValue(repeats),
+            };
             var report = Run(session, settings, parse.GetValue(output)!);
             ResultsTable.Print(report);
             return 0;

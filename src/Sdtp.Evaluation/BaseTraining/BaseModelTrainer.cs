@@ -17,6 +17,8 @@ public sealed record BaseTrainingOptions
     public IReadOnlyList<int> MaxKeys { get; init; } = [2, 3, 4, 6];
     /// <summary>Exact match every retrieval task must reach before the next stage.</summary>
     public double AdvanceAt { get; init; } = 0.9;
+    /// <summary>Most steps at one stage: past it the curriculum moves on even if a task lags (the final check still reports it).</summary>
+    public int MaxStepsPerStage { get; init; } = 1500;
     /// <summary>Steps between curriculum checks.</summary>
     public int CheckEvery { get; init; } = 50;
     /// <summary>Samples per task in a curriculum check.</summary>
@@ -86,11 +88,12 @@ public sealed class BaseModelTrainer
             ? HuggingFaceCheckpoint.Load(directory, Devices.Default)
             : new LlamaForCausalLM(DefaultConfig, Devices.Default);
         using var optimizer = optim.AdamW(model.DistinctParameters(), lr: options.LearningRate, weight_decay: 0.01);
-        var (step, stage) = (0, 0);
+        var (step, stage, stageStart) = (0, 0, 0);
         if (File.Exists(statePath))
         {
             var state = JsonNode.Parse(File.ReadAllText(statePath))!;
             (step, stage) = (state["step"]!.GetValue<int>(), state["stage"]!.GetValue<int>());
+            stageStart = state["stage_start"]?.GetValue<int>() ?? step;
             using var reader = new BinaryReader(File.OpenRead(Path.Combine(directory, "training", "optimizer.bin")));
             optimizer.load_state_dict(reader);
         }
@@ -110,21 +113,20 @@ public sealed class BaseModelTrainer
             if (checkNow)
             {
                 check = Check(model, length, stage);
-                if (check.Values.All(v => v >= options.AdvanceAt))
+                bool passed = check.Values.All(v => v >= options.AdvanceAt);
+                if (passed && stage == options.Lengths.Count - 1)
                 {
-                    if (stage == options.Lengths.Count - 1)
-                    {
-                        progress?.Invoke(new(step, stage, length, loss, check, DateTime.UtcNow - started));
-                        Save(model, optimizer, directory, step, stage);
-                        break;
-                    }
-                    stage++;
+                    progress?.Invoke(new(step, stage, length, loss, check, DateTime.UtcNow - started));
+                    Save(model, optimizer, directory, step, stage, stageStart);
+                    break;
                 }
-                Save(model, optimizer, directory, step, stage);
+                if (stage < options.Lengths.Count - 1 && (passed || step - stageStart >= options.MaxStepsPerStage))
+                    (stage, stageStart) = (stage + 1, step);
+                Save(model, optimizer, directory, step, stage, stageStart);
             }
             progress?.Invoke(new(step, stage, length, loss, checkNow ? check : null, DateTime.UtcNow - started));
         }
-        Save(model, optimizer, directory, step, stage);
+        Save(model, optimizer, directory, step, stage, stageStart);
         model.eval();
         return check;
     }
@@ -193,7 +195,7 @@ public sealed class BaseModelTrainer
         return result;
     }
 
-    private static void Save(LlamaForCausalLM model, TorchSharp.Modules.AdamW optimizer, string directory, int step, int stage)
+    private static void Save(LlamaForCausalLM model, TorchSharp.Modules.AdamW optimizer, string directory, int step, int stage, int stageStart)
     {
         HuggingFaceCheckpoint.Save(model, directory);
         TokenizerLoader.WriteByteTokenizerMarker(directory);
@@ -203,6 +205,6 @@ public sealed class BaseModelTrainer
             using var writer = new BinaryWriter(s, System.Text.Encoding.UTF8, leaveOpen: true);
             optimizer.save_state_dict(writer);
         });
-        AtomicFile.WriteText(Path.Combine(training, "state.json"), JsonSerializer.Serialize(new { step, stage }));
+        AtomicFile.WriteText(Path.Combine(training, "state.json"), JsonSerializer.Serialize(new { step, stage, stage_start = stageStart }));
     }
 }

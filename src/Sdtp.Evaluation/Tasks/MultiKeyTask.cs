@@ -1,8 +1,10 @@
 namespace Sdtp.Evaluation.Tasks;
 
 /// <summary>
-/// Multi-key retrieval (like RULER's niah_multikey): several "the code for KEY is NUMBER" needles at random depths,
-/// one of them (at the chosen depth) asked for. Distractor keys make the window and random policies guess.
+/// Multi-key retrieval (like RULER's niah_multikey): several "Code for KEY: NUMBER." needles at random depths, one
+/// of them (at the chosen depth) asked for. Keys in a sample differ in their last word, and the code follows the key
+/// directly: a byte-level model then needs to match only the key's end, which an 8-layer model learns in minutes
+/// (with "the code for KEY is NUMBER" it had not after 1,100 steps). Distractor keys make random and window guess.
 /// </summary>
 /// <param name="minKeys">Fewest needles per sample (the curriculum starts low).</param>
 /// <param name="maxKeys">Most needles per sample.</param>
@@ -21,11 +23,12 @@ public sealed class MultiKeyTask(int minKeys = 2, int maxKeys = 6) : IEvalTask
     public TaskSample Generate(int length, double depth, Random random)
     {
         int count = random.Next(minKeys, maxKeys + 1);
-        var keys = Colors.SelectMany(c => Animals.Select(a => $"{c}-{a}")).OrderBy(_ => random.Next()).Take(count).ToArray();
+        var animals = Animals.OrderBy(_ => random.Next()).Take(Math.Min(count, Animals.Length)).ToArray();
+        var keys = animals.Select(a => $"{Colors[random.Next(Colors.Length)]} {a}").ToArray();
         var codes = keys.Select(_ => FillerText.Number(random, 4)).ToArray();
-        var needles = keys.Select((k, i) => (i == 0 ? depth : random.NextDouble(), $"The code for {k} is {codes[i]}.")).ToList();
+        var needles = keys.Select((k, i) => (i == 0 ? depth : random.NextDouble(), $"Code for {k}: {codes[i]}.")).ToList();
         var (prompt, offsets) = HaystackBuilder.Build("Codes for several keys are hidden in the text below.", needles,
-            $"What is the code for {keys[0]}? The code for {keys[0]} is", length, random);
+            $"What is the code for {keys[0]}? Code for {keys[0]}:", length, random);
         return new TaskSample(Name, prompt, " " + codes[0], depth, offsets);
     }
 }
