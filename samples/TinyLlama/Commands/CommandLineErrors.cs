@@ -3,7 +3,7 @@ using System.CommandLine;
 namespace Sdtp.Samples.TinyLlama.Commands;
 
 /// <summary>Runs the parsed command; a failure becomes one clear red line and exit code 1, never a stack trace.</summary>
-internal static class CommandLineErrors
+public static class CommandLineErrors
 {
     public static int Run(RootCommand root, string[] args)
     {

@@ -1,0 +1,65 @@
+using Sdtp.Samples.TinyLlama.Commands;
+
+namespace Sdtp.Samples.Tests;
+
+[CollectionDefinition(nameof(ConsoleRedirect), DisableParallelization = true)]
+public sealed class ConsoleRedirect;
+
+/// <summary>Bad arguments and missing files: one clear line on stderr, a non-zero exit, no stack trace.</summary>
+[Collection(nameof(ConsoleRedirect))]
+public class CliErrorTests
+{
+    private static (int Code, string Error) Run(params string[] args)
+    {
+        var saved = Console.Error;
+        var error = new StringWriter();
+        Console.SetError(error);
+        try
+        {
+            return (CommandLineErrors.Run(Cli.CreateRoot(), args), error.ToString());
+        }
+        finally
+        {
+            Console.SetError(saved);
+        }
+    }
+
+    [Theory]
+    [InlineData(new[] { "eval", "--model", "/no/such/dir" }, "/no/such/dir: model directory not found")]
+    [InlineData(new[] { "train-heads", "--model", "/no/such/dir" }, "/no/such/dir: model directory not found")]
+    [InlineData(new[] { "bogus" }, "Unrecognized command or argument 'bogus'")]
+    [InlineData(new[] { "bench", "--repeats", "many" }, "many")]
+    [InlineData(new[] { "generate" }, "--prompt")]
+    public void Errors_are_one_line_with_a_nonzero_exit(string[] args, string expected)
+    {
+        var (code, error) = Run(args);
+        Assert.NotEqual(0, code);
+        Assert.Contains(expected, error);
+        Assert.DoesNotContain("   at ", error); // no stack trace
+        Assert.StartsWith("error: ", error);
+    }
+
+    [Fact]
+    public void A_missing_marked_file_names_the_file_and_the_command_to_run()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "sdtp-cli-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        try
+        {
+            File.WriteAllText(Path.Combine(dir, "config.json"), """
+                {"model_type": "llama", "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 8,
+                 "num_attention_heads": 4, "vocab_size": 259}
+                """);
+            Sdtp.Tokenization.TokenizerLoader.WriteByteTokenizerMarker(dir);
+            using (var model = new Sdtp.Modeling.LlamaForCausalLM(Sdtp.Modeling.ModelConfig.Load(Path.Combine(dir, "config.json")), TorchSharp.torch.CPU))
+                Sdtp.Checkpoints.HuggingFaceCheckpoint.Save(model, dir);
+            var (code, error) = Run("train-heads", "--model", dir, "--marked", Path.Combine(dir, "none.jsonl"));
+            Assert.Equal(1, code);
+            Assert.Contains("none.jsonl: marked samples file not found (run 'sdtp mark' first)", error);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+}
