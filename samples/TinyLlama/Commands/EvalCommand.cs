@@ -45,14 +45,8 @@ internal static class EvalCommand
         var runner = new EvaluationRunner(session.Model, session.Tokenizer, session.Schedule, session.Heads,
             session.Directory == ModelSession.DefaultModelDirectory ? "embedded default (samples/TinyLlama/model)" : session.Directory,
             session.SdtpPrefill());
-        EvaluationReport report = null!;
         AnsiConsole.MarkupLine("evaluating (accuracy, sweep, heads, latency, decode, memory) ...");
-        string lastPart = "";
-        report = runner.Run(settings, p =>
-        {
-            if (p.Part != lastPart || p.Done == p.Total) Console.WriteLine($"  {p.Part}: {p.Done}/{p.Total}");
-            lastPart = p.Part;
-        });
+        var report = Progress.RunParts(report => runner.Run(settings, p => report(p.Part, p.Done, p.Total)));
         File.WriteAllText(Path.Combine(outDirectory, "report.json"), report.ToJson());
         File.WriteAllText(Path.Combine(outDirectory, "report.md"), MarkdownWriter.Write(report));
         PlotWriter.Latency(report, Path.Combine(outDirectory, "latency.png"));

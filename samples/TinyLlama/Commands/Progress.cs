@@ -29,4 +29,35 @@ internal static class Progress
             });
         return value;
     }
+
+    /// <summary>
+    /// A bar per named part of a long run (accuracy, sweep, latency, ...): the work reports (part, done, total) and a
+    /// new part gets its own bar. Plain lines when the output is not a terminal.
+    /// </summary>
+    public static T RunParts<T>(Func<Action<string, int, int>, T> work)
+    {
+        if (!AnsiConsole.Profile.Capabilities.Interactive)
+        {
+            string last = "";
+            return work((part, done, total) =>
+            {
+                if (part != last || done == total) Console.WriteLine($"  {part}: {done}/{total}");
+                last = part;
+            });
+        }
+        T value = default!;
+        AnsiConsole.Progress()
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+            .Start(ctx =>
+            {
+                var bars = new Dictionary<string, ProgressTask>();
+                value = work((part, done, total) =>
+                {
+                    if (!bars.TryGetValue(part, out var bar)) bars[part] = bar = ctx.AddTask(part, maxValue: Math.Max(1, total));
+                    bar.Value = done;
+                });
+                foreach (var bar in bars.Values) bar.Value = bar.MaxValue;
+            });
+        return value;
+    }
 }
