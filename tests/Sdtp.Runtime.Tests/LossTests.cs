@@ -34,6 +34,17 @@ public class LossTests
     }
 
     [Fact]
+    public void Ranking_ignores_pairs_of_two_unimportant_tokens()
+    {
+        using var scores = tensor(new float[] { 0, 5, -5, 1 }).unsqueeze(0);
+        using var saliency = tensor(new float[] { 0.05f, 0.02f, 1f, 0.08f }).unsqueeze(0);
+        // With threshold 0.1 only pairs involving token 2 count: (0,2), (1,2), (2,3); the badly ordered (0,1) does not.
+        using var loss = SdtpLosses.Ranking(scores, saliency, null, minSaliency: 0.1);
+        double expected = (Math.Log(1 + Math.Exp(-(0 - -5) * -1)) + Math.Log(1 + Math.Exp(-(5 - -5) * -1)) + Math.Log(1 + Math.Exp(-(-5 - 1) * 1))) / 3;
+        Assert.Equal(expected, loss.item<float>(), 4);
+    }
+
+    [Fact]
     public void Sampled_pairs_estimate_the_full_ranking_loss()
     {
         manual_seed(8);

@@ -13,9 +13,11 @@ internal static class TrainBaseCommand
         var minutes = new Option<double>("--minutes") { Description = "stop after this many minutes", DefaultValueFactory = _ => 60 };
         var steps = new Option<int>("--max-steps") { Description = "stop after this many steps", DefaultValueFactory = _ => 6000 };
         var seed = new Option<int>("--seed") { Description = "seed of weights and data", DefaultValueFactory = _ => 7 };
+        var learningRate = new Option<double>("--lr") { Description = "AdamW learning rate (a resumed run can continue at a lower one)", DefaultValueFactory = _ => 2e-3 };
+        var stageSteps = new Option<int>("--stage-steps") { Description = "most steps per curriculum stage before moving on", DefaultValueFactory = _ => 1500 };
         var command = new Command("train-base", "Train the small byte-level default model on the tasks' training splits with a length curriculum.")
         {
-            output, minutes, steps, seed,
+            output, minutes, steps, seed, stageSteps, learningRate,
         };
         command.SetAction(parse =>
         {
@@ -24,6 +26,8 @@ internal static class TrainBaseCommand
                 MaxTime = TimeSpan.FromMinutes(parse.GetValue(minutes)),
                 MaxSteps = parse.GetValue(steps),
                 Seed = parse.GetValue(seed),
+                MaxStepsPerStage = parse.GetValue(stageSteps),
+                LearningRate = parse.GetValue(learningRate),
             };
             var directory = parse.GetValue(output)!;
             AnsiConsole.MarkupLineInterpolated($"training the default model into [bold]{directory}[/] for at most {options.MaxTime.TotalMinutes:F0} min / {options.MaxSteps} steps");

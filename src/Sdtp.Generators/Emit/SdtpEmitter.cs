@@ -159,13 +159,14 @@ internal static class SdtpEmitter
     private static void EmitHeadLogits(IndentedWriter w, SdtpModelInfo model, int stage)
     {
         var info = model.Stages[stage];
-        w.Line($"/// <summary>Head of stage {Int(stage)} (layer {Int(info.Layer)}): Linear(d, d/4) -> GELU -> Linear(d/4, 2), on its weights.</summary>");
+        w.Line($"/// <summary>Head of stage {Int(stage)} (layer {Int(info.Layer)}): RMS-normalised input -> Linear(d, d/4) -> GELU -> Linear(d/4, 2), on its weights.</summary>");
         w.Line(GeneratedCode);
         using (w.Block($"private static {Tensor} SdtpHeadLogits{Int(stage)}(global::Sdtp.Pruning.SaliencyHeads heads, {Tensor} hidden)"))
         {
             w.Line($"var head = heads.ForStage({Int(stage)});");
             w.Line($"using var scope = {Torch}.NewDisposeScope();");
-            w.Line($"var inner = {Torch}.nn.functional.gelu({Torch}.nn.functional.linear(hidden, head.Fc1.weight!, head.Fc1.bias));");
+            w.Line("var input = global::Sdtp.Pruning.SaliencyHead.NormalizeInput(hidden);");
+            w.Line($"var inner = {Torch}.nn.functional.gelu({Torch}.nn.functional.linear(input, head.Fc1.weight!, head.Fc1.bias));");
             w.Line($"return {Torch}.nn.functional.linear(inner, head.Fc2.weight!, head.Fc2.bias).MoveToOuterDisposeScope();");
         }
     }

@@ -6,6 +6,11 @@ namespace Sdtp.Pruning;
 /// <summary>
 /// The prediction module of one stage: Linear(d, d/4) -> GELU -> Linear(d/4, 2) on each token's hidden state, giving
 /// keep/drop logits. The keep score is their difference, so top-k on it is top-k on P(keep).
+/// <para>
+/// (Choice) The hidden state is first divided by its root mean square (no learned scale). The residual stream of a
+/// trained model has large norms that differ by layer and token; fed raw, the heads of the demo model saturated and
+/// their ranking loss rose during training instead of falling.
+/// </para>
 /// </summary>
 public sealed class SaliencyHead : nn.Module<Tensor, Tensor>
 {
@@ -21,7 +26,7 @@ public sealed class SaliencyHead : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
-    /// <summary>First projection (the generated forward inlines its math).</summary>
+    /// <summary>First projection (the generated forward inlines its math, after <see cref="NormalizeInput"/>).</summary>
     public Linear Fc1 => fc1;
 
     /// <summary>Second projection.</summary>
@@ -31,7 +36,15 @@ public sealed class SaliencyHead : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor hidden)
     {
         using var scope = NewDisposeScope();
-        return fc2.forward(nn.functional.gelu(fc1.forward(hidden))).MoveToOuterDisposeScope();
+        return fc2.forward(nn.functional.gelu(fc1.forward(NormalizeInput(hidden)))).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>hidden / rms(hidden) over the last dimension, computed in fp32 and cast back: the heads' input scaling.</summary>
+    public static Tensor NormalizeInput(Tensor hidden)
+    {
+        using var scope = NewDisposeScope();
+        var x = hidden.dtype == ScalarType.Float64 ? hidden : hidden.to_type(ScalarType.Float32);
+        return (x * rsqrt(x.pow(2).mean([-1], keepdim: true) + 1e-6)).to_type(hidden.dtype).MoveToOuterDisposeScope();
     }
 
     /// <summary>Keep scores [B, n]: logit(keep) - logit(drop).</summary>

@@ -120,7 +120,7 @@ public sealed class HeadTrainer : IDisposable
             var scores = (logits.select(-1, 0) - logits.select(-1, 1)).to_type(ScalarType.Float32);
             var saliency = tensor(sample.Saliency[s], device: device).unsqueeze(0);
             mse = mse + SdtpLosses.Mse(scores, saliency, null);
-            rank = rank + SdtpLosses.Ranking(scores, saliency, null, options.RankPairLimit, generator);
+            rank = rank + SdtpLosses.Ranking(scores, saliency, null, options.RankPairLimit, generator, options.RankMinSaliency);
             budget = budget + SdtpLosses.Budget(result.CumulativeKeep[s], null, schedule.CumulativeKeepRatio(s));
         }
         var total = weights.Lm * lm + weights.Mse * mse + weights.Rank * rank + weights.Budget * budget;

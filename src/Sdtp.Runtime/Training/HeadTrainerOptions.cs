@@ -9,7 +9,7 @@ public sealed record HeadTrainerOptions
     /// <summary>Optimizer steps, one sample each.</summary>
     public int Steps { get; init; } = 300;
     /// <summary>Peak AdamW learning rate.</summary>
-    public double LearningRate { get; init; } = 2e-3;
+    public double LearningRate { get; init; } = 1e-2;
     /// <summary>Steps of linear warm-up before the cosine decay.</summary>
     public int WarmupSteps { get; init; } = 20;
     /// <summary>AdamW weight decay.</summary>
@@ -24,6 +24,8 @@ public sealed record HeadTrainerOptions
     public double TauStart { get; init; } = 1.0;
     /// <summary>Gumbel temperature at the last step.</summary>
     public double TauEnd { get; init; } = 0.1;
+    /// <summary>Ranking pairs need one token with normalised saliency at least this (the paper's "important": 10% of the max).</summary>
+    public double RankMinSaliency { get; init; } = 0.1;
     /// <summary>Token pairs per sample above which the ranking loss samples pairs.</summary>
     public int RankPairLimit { get; init; } = 16384;
     /// <summary>Write a training checkpoint every this many steps (0: only at the end), when a directory is set.</summary>

@@ -9,12 +9,14 @@ public static class SdtpLosses
     /// Pairwise ranking loss, mean over pairs i &lt; j of real tokens whose saliency differs:
     /// <c>log(1 + exp(-(s_i - s_j) * sign(sal_i - sal_j)))</c>. It asks only that the scores order tokens the way
     /// saliency does, which is all top-k needs. Above <paramref name="pairLimit"/> pairs per row, that many pairs are
-    /// sampled (with <paramref name="generator"/>) instead of forming all n^2.
+    /// sampled (with <paramref name="generator"/>) instead of forming all n^2. (Choice) A pair counts only when at least
+    /// one of its tokens is important, saliency at or above <paramref name="minSaliency"/> (the paper's 10% of the
+    /// maximum): the order of two unimportant tokens is noise, and on the demo model those pairs drowned the signal.
     /// </summary>
     /// <param name="scores">[B, n] head scores.</param>
     /// <param name="saliency">[B, n] saliency targets.</param>
     /// <param name="valid">[B, n] bool; null when every token is real.</param>
-    public static Tensor Ranking(Tensor scores, Tensor saliency, Tensor? valid, int pairLimit = 16384, Generator? generator = null)
+    public static Tensor Ranking(Tensor scores, Tensor saliency, Tensor? valid, int pairLimit = 16384, Generator? generator = null, double minSaliency = 0)
     {
         using var scope = NewDisposeScope();
         long n = scores.shape[1];
@@ -27,6 +29,8 @@ public static class SdtpLosses
             var pairMask = ones(n, n, dtype: ScalarType.Bool, device: scores.device).triu(1).unsqueeze(0);
             if (valid is not null) pairMask = pairMask.logical_and(valid.unsqueeze(2).logical_and(valid.unsqueeze(1)));
             pairMask = pairMask.logical_and(order != 0);
+            if (minSaliency > 0)
+                pairMask = pairMask.logical_and(saliency.unsqueeze(2).maximum(saliency.unsqueeze(1)) >= minSaliency);
             loss = MeanOver((-scoreDiff * order).softplus(), pairMask);
         }
         else
@@ -35,6 +39,8 @@ public static class SdtpLosses
             var j = randint(0, n, [scores.shape[0], pairLimit], generator: generator, dtype: ScalarType.Int64).to(scores.device);
             var order = (saliency.gather(1, i) - saliency.gather(1, j)).sign();
             var pairMask = (i != j).logical_and(order != 0);
+            if (minSaliency > 0)
+                pairMask = pairMask.logical_and(saliency.gather(1, i).maximum(saliency.gather(1, j)) >= minSaliency);
             if (valid is not null) pairMask = pairMask.logical_and(valid.gather(1, i)).logical_and(valid.gather(1, j));
             loss = MeanOver((-(scores.gather(1, i) - scores.gather(1, j)) * order).softplus(), pairMask);
         }

@@ -167,103 +167,113 @@ namespace Samples
             return state.Finish();
         }
 
-        /// <summary>Head of stage 0 (layer 2): Linear(d, d/4) -> GELU -> Linear(d/4, 2), on its weights.</summary>
+        /// <summary>Head of stage 0 (layer 2): RMS-normalised input -> Linear(d, d/4) -> GELU -> Linear(d/4, 2), on its weights.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("Sdtp.Generators", "0.1.0")]
         private static global::TorchSharp.torch.Tensor SdtpHeadLogits0(global::Sdtp.Pruning.SaliencyHeads heads, global::TorchSharp.torch.Tensor hidden)
         {
             var head = heads.ForStage(0);
             using var scope = global::TorchSharp.torch.NewDisposeScope();
-            var inner = global::TorchSharp.torch.nn.functional.gelu(global::TorchSharp.torch.nn.functional.linear(hidden, head.Fc1.weight!, head.Fc1.bias));
+            var input = global::Sdtp.Pruning.SaliencyHead.NormalizeInput(hidden);
+            var inner = global::TorchSharp.torch.nn.functional.gelu(global::TorchSharp.torch.nn.functional.linear(input, head.Fc1.weight!, head.Fc1.bias));
             return global::TorchSharp.torch.nn.functional.linear(inner, head.Fc2.weight!, head.Fc2.bias).MoveToOuterDisposeScope();
         }
 
-        /// <summary>Head of stage 1 (layer 3): Linear(d, d/4) -> GELU -> Linear(d/4, 2), on its weights.</summary>
+        /// <summary>Head of stage 1 (layer 3): RMS-normalised input -> Linear(d, d/4) -> GELU -> Linear(d/4, 2), on its weights.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("Sdtp.Generators", "0.1.0")]
         private static global::TorchSharp.torch.Tensor SdtpHeadLogits1(global::Sdtp.Pruning.SaliencyHeads heads, global::TorchSharp.torch.Tensor hidden)
         {
             var head = heads.ForStage(1);
             using var scope = global::TorchSharp.torch.NewDisposeScope();
-            var inner = global::TorchSharp.torch.nn.functional.gelu(global::TorchSharp.torch.nn.functional.linear(hidden, head.Fc1.weight!, head.Fc1.bias));
+            var input = global::Sdtp.Pruning.SaliencyHead.NormalizeInput(hidden);
+            var inner = global::TorchSharp.torch.nn.functional.gelu(global::TorchSharp.torch.nn.functional.linear(input, head.Fc1.weight!, head.Fc1.bias));
             return global::TorchSharp.torch.nn.functional.linear(inner, head.Fc2.weight!, head.Fc2.bias).MoveToOuterDisposeScope();
         }
 
-        /// <summary>Head of stage 2 (layer 4): Linear(d, d/4) -> GELU -> Linear(d/4, 2), on its weights.</summary>
+        /// <summary>Head of stage 2 (layer 4): RMS-normalised input -> Linear(d, d/4) -> GELU -> Linear(d/4, 2), on its weights.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("Sdtp.Generators", "0.1.0")]
         private static global::TorchSharp.torch.Tensor SdtpHeadLogits2(global::Sdtp.Pruning.SaliencyHeads heads, global::TorchSharp.torch.Tensor hidden)
         {
             var head = heads.ForStage(2);
             using var scope = global::TorchSharp.torch.NewDisposeScope();
-            var inner = global::TorchSharp.torch.nn.functional.gelu(global::TorchSharp.torch.nn.functional.linear(hidden, head.Fc1.weight!, head.Fc1.bias));
+            var input = global::Sdtp.Pruning.SaliencyHead.NormalizeInput(hidden);
+            var inner = global::TorchSharp.torch.nn.functional.gelu(global::TorchSharp.torch.nn.functional.linear(input, head.Fc1.weight!, head.Fc1.bias));
             return global::TorchSharp.torch.nn.functional.linear(inner, head.Fc2.weight!, head.Fc2.bias).MoveToOuterDisposeScope();
         }
 
-        /// <summary>Head of stage 3 (layer 5): Linear(d, d/4) -> GELU -> Linear(d/4, 2), on its weights.</summary>
+        /// <summary>Head of stage 3 (layer 5): RMS-normalised input -> Linear(d, d/4) -> GELU -> Linear(d/4, 2), on its weights.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("Sdtp.Generators", "0.1.0")]
         private static global::TorchSharp.torch.Tensor SdtpHeadLogits3(global::Sdtp.Pruning.SaliencyHeads heads, global::TorchSharp.torch.Tensor hidden)
         {
             var head = heads.ForStage(3);
             using var scope = global::TorchSharp.torch.NewDisposeScope();
-            var inner = global::TorchSharp.torch.nn.functional.gelu(global::TorchSharp.torch.nn.functional.linear(hidden, head.Fc1.weight!, head.Fc1.bias));
+            var input = global::Sdtp.Pruning.SaliencyHead.NormalizeInput(hidden);
+            var inner = global::TorchSharp.torch.nn.functional.gelu(global::TorchSharp.torch.nn.functional.linear(input, head.Fc1.weight!, head.Fc1.bias));
             return global::TorchSharp.torch.nn.functional.linear(inner, head.Fc2.weight!, head.Fc2.bias).MoveToOuterDisposeScope();
         }
 
-        /// <summary>Head of stage 4 (layer 6): Linear(d, d/4) -> GELU -> Linear(d/4, 2), on its weights.</summary>
+        /// <summary>Head of stage 4 (layer 6): RMS-normalised input -> Linear(d, d/4) -> GELU -> Linear(d/4, 2), on its weights.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("Sdtp.Generators", "0.1.0")]
         private static global::TorchSharp.torch.Tensor SdtpHeadLogits4(global::Sdtp.Pruning.SaliencyHeads heads, global::TorchSharp.torch.Tensor hidden)
         {
             var head = heads.ForStage(4);
             using var scope = global::TorchSharp.torch.NewDisposeScope();
-            var inner = global::TorchSharp.torch.nn.functional.gelu(global::TorchSharp.torch.nn.functional.linear(hidden, head.Fc1.weight!, head.Fc1.bias));
+            var input = global::Sdtp.Pruning.SaliencyHead.NormalizeInput(hidden);
+            var inner = global::TorchSharp.torch.nn.functional.gelu(global::TorchSharp.torch.nn.functional.linear(input, head.Fc1.weight!, head.Fc1.bias));
             return global::TorchSharp.torch.nn.functional.linear(inner, head.Fc2.weight!, head.Fc2.bias).MoveToOuterDisposeScope();
         }
 
-        /// <summary>Head of stage 5 (layer 7): Linear(d, d/4) -> GELU -> Linear(d/4, 2), on its weights.</summary>
+        /// <summary>Head of stage 5 (layer 7): RMS-normalised input -> Linear(d, d/4) -> GELU -> Linear(d/4, 2), on its weights.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("Sdtp.Generators", "0.1.0")]
         private static global::TorchSharp.torch.Tensor SdtpHeadLogits5(global::Sdtp.Pruning.SaliencyHeads heads, global::TorchSharp.torch.Tensor hidden)
         {
             var head = heads.ForStage(5);
             using var scope = global::TorchSharp.torch.NewDisposeScope();
-            var inner = global::TorchSharp.torch.nn.functional.gelu(global::TorchSharp.torch.nn.functional.linear(hidden, head.Fc1.weight!, head.Fc1.bias));
+            var input = global::Sdtp.Pruning.SaliencyHead.NormalizeInput(hidden);
+            var inner = global::TorchSharp.torch.nn.functional.gelu(global::TorchSharp.torch.nn.functional.linear(input, head.Fc1.weight!, head.Fc1.bias));
             return global::TorchSharp.torch.nn.functional.linear(inner, head.Fc2.weight!, head.Fc2.bias).MoveToOuterDisposeScope();
         }
 
-        /// <summary>Head of stage 6 (layer 8): Linear(d, d/4) -> GELU -> Linear(d/4, 2), on its weights.</summary>
+        /// <summary>Head of stage 6 (layer 8): RMS-normalised input -> Linear(d, d/4) -> GELU -> Linear(d/4, 2), on its weights.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("Sdtp.Generators", "0.1.0")]
         private static global::TorchSharp.torch.Tensor SdtpHeadLogits6(global::Sdtp.Pruning.SaliencyHeads heads, global::TorchSharp.torch.Tensor hidden)
         {
             var head = heads.ForStage(6);
             using var scope = global::TorchSharp.torch.NewDisposeScope();
-            var inner = global::TorchSharp.torch.nn.functional.gelu(global::TorchSharp.torch.nn.functional.linear(hidden, head.Fc1.weight!, head.Fc1.bias));
+            var input = global::Sdtp.Pruning.SaliencyHead.NormalizeInput(hidden);
+            var inner = global::TorchSharp.torch.nn.functional.gelu(global::TorchSharp.torch.nn.functional.linear(input, head.Fc1.weight!, head.Fc1.bias));
             return global::TorchSharp.torch.nn.functional.linear(inner, head.Fc2.weight!, head.Fc2.bias).MoveToOuterDisposeScope();
         }
 
-        /// <summary>Head of stage 7 (layer 9): Linear(d, d/4) -> GELU -> Linear(d/4, 2), on its weights.</summary>
+        /// <summary>Head of stage 7 (layer 9): RMS-normalised input -> Linear(d, d/4) -> GELU -> Linear(d/4, 2), on its weights.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("Sdtp.Generators", "0.1.0")]
         private static global::TorchSharp.torch.Tensor SdtpHeadLogits7(global::Sdtp.Pruning.SaliencyHeads heads, global::TorchSharp.torch.Tensor hidden)
         {
             var head = heads.ForStage(7);
             using var scope = global::TorchSharp.torch.NewDisposeScope();
-            var inner = global::TorchSharp.torch.nn.functional.gelu(global::TorchSharp.torch.nn.functional.linear(hidden, head.Fc1.weight!, head.Fc1.bias));
+            var input = global::Sdtp.Pruning.SaliencyHead.NormalizeInput(hidden);
+            var inner = global::TorchSharp.torch.nn.functional.gelu(global::TorchSharp.torch.nn.functional.linear(input, head.Fc1.weight!, head.Fc1.bias));
             return global::TorchSharp.torch.nn.functional.linear(inner, head.Fc2.weight!, head.Fc2.bias).MoveToOuterDisposeScope();
         }
 
-        /// <summary>Head of stage 8 (layer 10): Linear(d, d/4) -> GELU -> Linear(d/4, 2), on its weights.</summary>
+        /// <summary>Head of stage 8 (layer 10): RMS-normalised input -> Linear(d, d/4) -> GELU -> Linear(d/4, 2), on its weights.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("Sdtp.Generators", "0.1.0")]
         private static global::TorchSharp.torch.Tensor SdtpHeadLogits8(global::Sdtp.Pruning.SaliencyHeads heads, global::TorchSharp.torch.Tensor hidden)
         {
             var head = heads.ForStage(8);
             using var scope = global::TorchSharp.torch.NewDisposeScope();
-            var inner = global::TorchSharp.torch.nn.functional.gelu(global::TorchSharp.torch.nn.functional.linear(hidden, head.Fc1.weight!, head.Fc1.bias));
+            var input = global::Sdtp.Pruning.SaliencyHead.NormalizeInput(hidden);
+            var inner = global::TorchSharp.torch.nn.functional.gelu(global::TorchSharp.torch.nn.functional.linear(input, head.Fc1.weight!, head.Fc1.bias));
             return global::TorchSharp.torch.nn.functional.linear(inner, head.Fc2.weight!, head.Fc2.bias).MoveToOuterDisposeScope();
         }
 
-        /// <summary>Head of stage 9 (layer 11): Linear(d, d/4) -> GELU -> Linear(d/4, 2), on its weights.</summary>
+        /// <summary>Head of stage 9 (layer 11): RMS-normalised input -> Linear(d, d/4) -> GELU -> Linear(d/4, 2), on its weights.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("Sdtp.Generators", "0.1.0")]
         private static global::TorchSharp.torch.Tensor SdtpHeadLogits9(global::Sdtp.Pruning.SaliencyHeads heads, global::TorchSharp.torch.Tensor hidden)
         {
             var head = heads.ForStage(9);
             using var scope = global::TorchSharp.torch.NewDisposeScope();
-            var inner = global::TorchSharp.torch.nn.functional.gelu(global::TorchSharp.torch.nn.functional.linear(hidden, head.Fc1.weight!, head.Fc1.bias));
+            var input = global::Sdtp.Pruning.SaliencyHead.NormalizeInput(hidden);
+            var inner = global::TorchSharp.torch.nn.functional.gelu(global::TorchSharp.torch.nn.functional.linear(input, head.Fc1.weight!, head.Fc1.bias));
             return global::TorchSharp.torch.nn.functional.linear(inner, head.Fc2.weight!, head.Fc2.bias).MoveToOuterDisposeScope();
         }
 

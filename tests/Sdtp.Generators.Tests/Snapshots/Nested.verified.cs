@@ -118,33 +118,36 @@ namespace Company.Models.Serving
                     return state.Finish();
                 }
 
-                /// <summary>Head of stage 0 (layer 1): Linear(d, d/4) -> GELU -> Linear(d/4, 2), on its weights.</summary>
+                /// <summary>Head of stage 0 (layer 1): RMS-normalised input -> Linear(d, d/4) -> GELU -> Linear(d/4, 2), on its weights.</summary>
                 [global::System.CodeDom.Compiler.GeneratedCode("Sdtp.Generators", "0.1.0")]
                 private static global::TorchSharp.torch.Tensor SdtpHeadLogits0(global::Sdtp.Pruning.SaliencyHeads heads, global::TorchSharp.torch.Tensor hidden)
                 {
                     var head = heads.ForStage(0);
                     using var scope = global::TorchSharp.torch.NewDisposeScope();
-                    var inner = global::TorchSharp.torch.nn.functional.gelu(global::TorchSharp.torch.nn.functional.linear(hidden, head.Fc1.weight!, head.Fc1.bias));
+                    var input = global::Sdtp.Pruning.SaliencyHead.NormalizeInput(hidden);
+                    var inner = global::TorchSharp.torch.nn.functional.gelu(global::TorchSharp.torch.nn.functional.linear(input, head.Fc1.weight!, head.Fc1.bias));
                     return global::TorchSharp.torch.nn.functional.linear(inner, head.Fc2.weight!, head.Fc2.bias).MoveToOuterDisposeScope();
                 }
 
-                /// <summary>Head of stage 1 (layer 3): Linear(d, d/4) -> GELU -> Linear(d/4, 2), on its weights.</summary>
+                /// <summary>Head of stage 1 (layer 3): RMS-normalised input -> Linear(d, d/4) -> GELU -> Linear(d/4, 2), on its weights.</summary>
                 [global::System.CodeDom.Compiler.GeneratedCode("Sdtp.Generators", "0.1.0")]
                 private static global::TorchSharp.torch.Tensor SdtpHeadLogits1(global::Sdtp.Pruning.SaliencyHeads heads, global::TorchSharp.torch.Tensor hidden)
                 {
                     var head = heads.ForStage(1);
                     using var scope = global::TorchSharp.torch.NewDisposeScope();
-                    var inner = global::TorchSharp.torch.nn.functional.gelu(global::TorchSharp.torch.nn.functional.linear(hidden, head.Fc1.weight!, head.Fc1.bias));
+                    var input = global::Sdtp.Pruning.SaliencyHead.NormalizeInput(hidden);
+                    var inner = global::TorchSharp.torch.nn.functional.gelu(global::TorchSharp.torch.nn.functional.linear(input, head.Fc1.weight!, head.Fc1.bias));
                     return global::TorchSharp.torch.nn.functional.linear(inner, head.Fc2.weight!, head.Fc2.bias).MoveToOuterDisposeScope();
                 }
 
-                /// <summary>Head of stage 2 (layer 5): Linear(d, d/4) -> GELU -> Linear(d/4, 2), on its weights.</summary>
+                /// <summary>Head of stage 2 (layer 5): RMS-normalised input -> Linear(d, d/4) -> GELU -> Linear(d/4, 2), on its weights.</summary>
                 [global::System.CodeDom.Compiler.GeneratedCode("Sdtp.Generators", "0.1.0")]
                 private static global::TorchSharp.torch.Tensor SdtpHeadLogits2(global::Sdtp.Pruning.SaliencyHeads heads, global::TorchSharp.torch.Tensor hidden)
                 {
                     var head = heads.ForStage(2);
                     using var scope = global::TorchSharp.torch.NewDisposeScope();
-                    var inner = global::TorchSharp.torch.nn.functional.gelu(global::TorchSharp.torch.nn.functional.linear(hidden, head.Fc1.weight!, head.Fc1.bias));
+                    var input = global::Sdtp.Pruning.SaliencyHead.NormalizeInput(hidden);
+                    var inner = global::TorchSharp.torch.nn.functional.gelu(global::TorchSharp.torch.nn.functional.linear(input, head.Fc1.weight!, head.Fc1.bias));
                     return global::TorchSharp.torch.nn.functional.linear(inner, head.Fc2.weight!, head.Fc2.bias).MoveToOuterDisposeScope();
                 }
 
