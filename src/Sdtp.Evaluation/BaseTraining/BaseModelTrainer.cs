@@ -94,8 +94,7 @@ public sealed class BaseModelTrainer
             var state = JsonNode.Parse(File.ReadAllText(statePath))!;
             (step, stage) = (state["step"]!.GetValue<int>(), state["stage"]!.GetValue<int>());
             stageStart = state["stage_start"]?.GetValue<int>() ?? step;
-            using var reader = new BinaryReader(File.OpenRead(Path.Combine(directory, "training", "optimizer.bin")));
-            optimizer.load_state_dict(reader);
+            OptimizerStateFile.Load(Path.Combine(directory, "training", "optimizer.bin"), optimizer);
         }
 
         var started = DateTime.UtcNow;
@@ -200,11 +199,7 @@ public sealed class BaseModelTrainer
         HuggingFaceCheckpoint.Save(model, directory);
         TokenizerLoader.WriteByteTokenizerMarker(directory);
         var training = Path.Combine(directory, "training");
-        AtomicFile.Write(Path.Combine(training, "optimizer.bin"), s =>
-        {
-            using var writer = new BinaryWriter(s, System.Text.Encoding.UTF8, leaveOpen: true);
-            optimizer.save_state_dict(writer);
-        });
+        OptimizerStateFile.Save(Path.Combine(training, "optimizer.bin"), optimizer);
         AtomicFile.WriteText(Path.Combine(training, "state.json"), JsonSerializer.Serialize(new { step, stage, stage_start = stageStart }));
     }
 }

@@ -27,11 +27,7 @@ public static class TrainingCheckpoint
         try
         {
             heads.Save(Path.Combine(staging, SaliencyHeads.FileName), schedule);
-            AtomicFile.Write(Path.Combine(staging, OptimizerFile), stream =>
-            {
-                using var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true);
-                optimizer.save_state_dict(writer);
-            });
+            OptimizerStateFile.Save(Path.Combine(staging, OptimizerFile), optimizer);
             var state = new JsonObject { ["steps_done"] = stepsDone, ["seed"] = seed, ["layers"] = JsonSerializer.SerializeToNode(heads.Layers) };
             AtomicFile.WriteText(Path.Combine(staging, StateFile), state.ToJsonString());
 
@@ -67,8 +63,7 @@ public static class TrainingCheckpoint
         if (seed != expectedSeed)
             throw new CheckpointException($"{statePath}: field 'seed' is {seed} but training was started with seed {expectedSeed}; resuming would not reproduce the run");
         HuggingFaceCheckpoint.LoadFile(heads, Path.Combine(directory, SaliencyHeads.FileName));
-        using (var reader = new BinaryReader(File.OpenRead(Path.Combine(directory, OptimizerFile))))
-            optimizer.load_state_dict(reader);
+        OptimizerStateFile.Load(Path.Combine(directory, OptimizerFile), optimizer);
         return state["steps_done"]?.GetValue<int>() ?? throw new CheckpointException($"{statePath}: field 'steps_done' is missing");
     }
 }
