@@ -13,7 +13,7 @@ internal static class ApprovedFile
 {
     public static void Match(string folder, string name, string extension, string actual, [CallerFilePath] string callerFile = "")
     {
-        var directory = Path.Combine(Path.GetDirectoryName(callerFile)!, folder);
+        var directory = Path.Combine(Path.GetDirectoryName(SourcePath(callerFile))!, folder);
         var verified = Path.Combine(directory, $"{name}.verified.{extension}");
         var received = Path.Combine(directory, $"{name}.received.{extension}");
         actual = actual.ReplaceLineEndings("\n");
@@ -30,5 +30,21 @@ internal static class ApprovedFile
         }
         File.WriteAllText(received, actual);
         Assert.Fail($"{name}: output differs from {verified}. Review {received}; accept it by renaming it to .verified.{extension} or rerunning with SDTP_ACCEPT=1.");
+    }
+
+    // A CI build (CI=true sets ContinuousIntegrationBuild) maps source paths to "/_/...", so the caller's path no longer
+    // exists on disk; re-root it at the repository that holds the running test assembly.
+    private static string SourcePath(string callerFile)
+    {
+        const string MappedRoot = "/_/";
+        if (File.Exists(callerFile) || !callerFile.StartsWith(MappedRoot, StringComparison.Ordinal)) return callerFile;
+        return Path.Combine(RepositoryRoot(), callerFile[MappedRoot.Length..]);
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "SdtpGen.sln"))) return dir.FullName;
+        throw new InvalidOperationException("SdtpGen.sln not found above " + AppContext.BaseDirectory);
     }
 }
