@@ -43,6 +43,25 @@ public sealed class SaliencyHeads : nn.Module
     /// <summary>Every head parameter (what the trainer optimises).</summary>
     public IEnumerable<Parameter> HeadParameters() => parameters();
 
+    /// <summary>
+    /// Re-draws every head's weights from <paramref name="seed"/> (nn.Linear's default range, U(-1/sqrt(fan_in),
+    /// 1/sqrt(fan_in))), so training from the same seed starts from the same heads on every run and machine.
+    /// </summary>
+    public void ResetParameters(long seed)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        using var generator = new Generator((ulong)seed, CPU);
+        foreach (var (name, parameter) in named_parameters().OrderBy(p => p.name, StringComparer.Ordinal))
+        {
+            var head = heads[name.Split('.')[^3]]; // heads.layer_N.fc1.weight
+            long fanIn = name.Contains(".fc1.", StringComparison.Ordinal) ? head.Fc1.in_features : head.Fc2.in_features;
+            double bound = 1 / Math.Sqrt(fanIn);
+            var draw = rand(parameter.shape, generator: generator, dtype: ScalarType.Float32) * (2 * bound) - bound;
+            parameter.copy_(draw.to(parameter.dtype).to(parameter.device));
+        }
+    }
+
     private static string KeyOf(int layer) => "layer_" + layer.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>Writes the heads atomically to <paramref name="path"/>.</summary>
