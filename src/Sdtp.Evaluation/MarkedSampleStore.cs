@@ -19,6 +19,8 @@ public static class MarkedSampleStore
     /// <summary>
     /// Marks <paramref name="count"/> samples: retrieval tasks in turn, prompt lengths spread over
     /// [<paramref name="minLength"/>, <paramref name="maxLength"/>], needles at spread depths; targets are the answers.
+    /// A sample whose context could be asked other questions (multi-key) is marked once per question and its context
+    /// takes the largest saliency of any (<see cref="QueryMarginalSaliency"/>).
     /// </summary>
     public static List<MarkedSample> Mark(LlamaForCausalLM model, ITextTokenizer tokenizer, PruningSchedule schedule, int count,
         int minLength, int maxLength, Func<long[], bool[], MarkedSample>? mark = null, Action<int, int>? progress = null)
@@ -32,13 +34,20 @@ public static class MarkedSampleStore
             int length = minLength + (int)((maxLength - minLength) * ((i * 0.618034) % 1.0));
             double depth = (i * 0.381966 + 0.05) % 1.0;
             var sample = TaskSuite.TrainingSample(task, length, depth, i);
-            var prompt = tokenizer.Encode(sample.Prompt, addBos: true);
-            var answer = tokenizer.Encode(sample.Answer);
-            var ids = prompt.Concat(answer).Select(t => (long)t).ToArray();
-            samples.Add(mark(ids, ids.Select((_, k) => k >= prompt.Count).ToArray()));
+            var asked = MarkQuery(sample.Prompt, sample.Answer);
+            samples.Add(sample.OtherQueries.Count == 0 ? asked
+                : QueryMarginalSaliency.Combine(asked, sample.OtherQueries.Select(q => MarkQuery(q.Prompt, q.Answer))));
             progress?.Invoke(i + 1, count);
         }
         return samples;
+
+        MarkedSample MarkQuery(string promptText, string answerText)
+        {
+            var prompt = tokenizer.Encode(promptText, addBos: true);
+            var answer = tokenizer.Encode(answerText);
+            var ids = prompt.Concat(answer).Select(t => (long)t).ToArray();
+            return mark(ids, ids.Select((_, k) => k >= prompt.Count).ToArray());
+        }
     }
 
     /// <summary>Writes <paramref name="samples"/> to <paramref name="path"/> atomically.</summary>

@@ -19,6 +19,8 @@ public sealed class MultiKeyTask(int minKeys = 2, int maxKeys = 6) : IEvalTask
     /// <inheritdoc/>
     public bool IsRetrieval => true;
 
+    private static string Question(string key) => $"What is the code for {key}? Code for {key}:";
+
     /// <inheritdoc/>
     public TaskSample Generate(int length, double depth, Random random)
     {
@@ -28,7 +30,11 @@ public sealed class MultiKeyTask(int minKeys = 2, int maxKeys = 6) : IEvalTask
         var codes = keys.Select(_ => FillerText.Number(random, 4)).ToArray();
         var needles = keys.Select((k, i) => (i == 0 ? depth : random.NextDouble(), $"Code for {k}: {codes[i]}.")).ToList();
         var (prompt, offsets) = HaystackBuilder.Build("Codes for several keys are hidden in the text below.", needles,
-            $"What is the code for {keys[0]}? Code for {keys[0]}:", length, random);
-        return new TaskSample(Name, prompt, " " + codes[0], depth, offsets);
+            Question(keys[0]), length, random);
+        var context = prompt[..^Question(keys[0]).Length];
+        return new TaskSample(Name, prompt, " " + codes[0], depth, offsets)
+        {
+            OtherQueries = keys.Skip(1).Select((k, i) => (context + Question(k), " " + codes[i + 1])).ToList(),
+        };
     }
 }

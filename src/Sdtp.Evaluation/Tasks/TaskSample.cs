@@ -9,7 +9,15 @@ namespace Sdtp.Evaluation.Tasks;
 /// <param name="Answer">The expected continuation, starting with its leading space.</param>
 /// <param name="Depth">Where the needle sits, as a fraction of the prompt (0 = start); NaN when the task has none.</param>
 /// <param name="NeedleOffsets">Character offsets of every needle in the prompt (what a perfect pruner must keep).</param>
-public sealed record TaskSample(string Task, string Prompt, string Answer, double Depth, IReadOnlyList<int> NeedleOffsets);
+public sealed record TaskSample(string Task, string Prompt, string Answer, double Depth, IReadOnlyList<int> NeedleOffsets)
+{
+    /// <summary>
+    /// The other questions the same context could have been asked, as full prompts (same context, another question at
+    /// the end) with their answers; empty when there is only one. Marking uses them: see
+    /// <see cref="MarkedSampleStore"/>.
+    /// </summary>
+    public IReadOnlyList<(string Prompt, string Answer)> OtherQueries { get; init; } = [];
+}
 
 /// <summary>A seeded generator of task samples at a chosen length and depth.</summary>
 public interface IEvalTask
