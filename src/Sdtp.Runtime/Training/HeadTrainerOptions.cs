@@ -26,6 +26,8 @@ public sealed record HeadTrainerOptions
     public double TauEnd { get; init; } = 0.1;
     /// <summary>Ranking pairs need one token with normalised saliency at least this (the paper's "important": 10% of the max).</summary>
     public double RankMinSaliency { get; init; } = 0.1;
+    /// <summary>Rescale each stage's targets over the tokens a head can drop (<see cref="RankableTargets"/>); off trains on the marked values as stored.</summary>
+    public bool RescaleTargets { get; init; } = true;
     /// <summary>Token pairs per sample above which the ranking loss samples pairs.</summary>
     public int RankPairLimit { get; init; } = 16384;
     /// <summary>Write a training checkpoint every this many steps (0: only at the end), when a directory is set.</summary>
