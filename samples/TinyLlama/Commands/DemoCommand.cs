@@ -19,7 +19,8 @@ internal static class DemoCommand
         var skip = new Option<bool>("--skip-training") { Description = "use the shipped trained heads instead of marking and training" };
         var samples = new Option<int>("--mark-samples") { Description = "samples to mark for head training", DefaultValueFactory = _ => 250 };
         var steps = new Option<int>("--steps") { Description = "head training steps", DefaultValueFactory = _ => 600 };
-        var command = new Command("demo", "Run the whole SDTP pipeline on the embedded default model and report.") { model, output, skip, samples, steps };
+        var candidates = TrainHeadsCommand.CandidatesOption(3);
+        var command = new Command("demo", "Run the whole SDTP pipeline on the embedded default model and report.") { model, output, skip, samples, steps, candidates };
         command.SetAction(parse =>
         {
             var watch = Stopwatch.StartNew();
@@ -33,7 +34,7 @@ internal static class DemoCommand
                 var marked = MarkCommand.Run(session, parse.GetValue(samples), 256, 1024);
                 MarkedSampleStore.Save(Path.Combine(outDirectory, "marked.jsonl"), marked);
                 var headsPath = Path.Combine(outDirectory, "sdtp_heads.safetensors");
-                TrainHeadsCommand.Run(session, marked, new HeadTrainerOptions { Steps = parse.GetValue(steps) }, headsPath);
+                TrainHeadsCommand.Run(session, marked, new HeadTrainerOptions { Steps = parse.GetValue(steps) }, headsPath, parse.GetValue(candidates));
             }
             var report = EvalCommand.Run(session, new EvaluationSettings(), outDirectory);
             ResultsTable.Print(report);
