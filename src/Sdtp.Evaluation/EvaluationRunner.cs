@@ -14,7 +14,7 @@ namespace Sdtp.Evaluation;
 public sealed record EvaluationSettings
 {
     /// <summary>The accuracy grid.</summary>
-    public AccuracyGrid Grid { get; init; } = new(["passkey", "multikey", "multivalue", "lm"], [512, 1024], [0.1, 0.3, 0.5, 0.7, 0.9], 2);
+    public AccuracyGrid Grid { get; init; } = new(["passkey", "multikey", "multivalue", "lm"], [512, 1024], [0.1, 0.3, 0.5, 0.7, 0.9], 4);
     /// <summary>Policies besides dense and sdtp: any of oracle, random, window, attention.</summary>
     public IReadOnlyList<string> Baselines { get; init; } = ["oracle", "random", "window", "attention"];
     /// <summary>Prefill lengths timed.</summary>

@@ -15,7 +15,7 @@ internal static class EvalCommand
     {
         var model = CommonOptions.Model();
         var output = CommonOptions.Out("sdtp-out", "folder for report.json, report.md and the plots");
-        var samples = new Option<int>("--samples") { Description = "samples per task, length and depth", DefaultValueFactory = _ => 2 };
+        var samples = new Option<int>("--samples") { Description = "samples per task, length and depth", DefaultValueFactory = _ => 4 };
         var lengths = new Option<int[]>("--lengths") { Description = "prompt lengths scored", DefaultValueFactory = _ => [512, 1024], AllowMultipleArgumentsPerToken = true };
         var latencyLengths = new Option<int[]>("--latency-lengths") { Description = "prompt lengths timed", DefaultValueFactory = _ => [1024, 2048, 4096], AllowMultipleArgumentsPerToken = true };
         var repeats = new Option<int>("--repeats") { Description = "timed runs per prefill (median)", DefaultValueFactory = _ => 5 };
