@@ -38,6 +38,46 @@ public class TaskTests
         Assert.Equal(5, needles.Select(m => m.Groups[1].Value).Distinct().Count()); // keys differ in their last word
     }
 
+    [Fact]
+    public void Multikey_offers_every_other_key_as_a_question_on_the_same_context()
+    {
+        var sample = new MultiKeyTask(4, 4).Generate(512, 0.3, new Random(5));
+        Assert.Equal(3, sample.OtherQueries.Count);
+        string context = sample.Prompt[..sample.Prompt.LastIndexOf(" What is the code for ", StringComparison.Ordinal)];
+        var asked = new List<string> { sample.Prompt[(context.Length + 22)..].Split('?')[0] };
+        foreach (var (prompt, answer) in sample.OtherQueries)
+        {
+            Assert.StartsWith(context + " What is the code for ", prompt);
+            var key = prompt[(context.Length + 22)..].Split('?')[0];
+            Assert.Contains($"Code for {key}:{answer}.", context);
+            asked.Add(key);
+        }
+        Assert.Equal(4, asked.Distinct().Count());
+        Assert.Empty(new PasskeyTask().Generate(512, 0.3, new Random(5)).OtherQueries);
+    }
+
+    [Fact]
+    public void Head_candidates_rank_by_their_worst_retention_then_mean_accuracy()
+    {
+        var dense = new Dictionary<string, double> { ["passkey"] = 1.0, ["multikey"] = 0.5, ["multivalue"] = 0.0 };
+        var even = HeadSelection.Score(new Dictionary<string, double> { ["passkey"] = 0.9, ["multikey"] = 0.45, ["multivalue"] = 0.0 }, dense);
+        var lopsided = HeadSelection.Score(new Dictionary<string, double> { ["passkey"] = 1.0, ["multikey"] = 0.3, ["multivalue"] = 0.5 }, dense);
+        Assert.Equal(0.9, even.WorstRetention, 9); // a task dense never gets right does not count
+        Assert.Equal(0.6, lopsided.WorstRetention, 9);
+        Assert.True(even.CompareTo(lopsided) > 0);
+    }
+
+    [Fact]
+    public void Validation_samples_come_from_the_training_stream_and_never_equal_evaluation_samples()
+    {
+        var validation = HeadSelection.ValidationSamples(4, [512, 1024]);
+        Assert.Equal(12, validation.Count); // three retrieval tasks
+        Assert.Equal(validation.Select(v => v.Prompt), HeadSelection.ValidationSamples(4, [512, 1024]).Select(v => v.Prompt));
+        var evaluation = TaskSuite.All.Where(t => t.IsRetrieval).SelectMany(t => Enumerable.Range(0, 4).SelectMany(i =>
+            new[] { 512, 1024 }.Select(l => TaskSuite.EvaluationSample(t, l, (i + 0.5) / 4, i).Prompt))).ToHashSet();
+        Assert.DoesNotContain(validation, v => evaluation.Contains(v.Prompt));
+    }
+
     [Theory]
     [InlineData("passkey")]
     [InlineData("multikey")]
