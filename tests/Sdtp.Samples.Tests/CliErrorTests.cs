@@ -27,6 +27,8 @@ public class CliErrorTests
     [Theory]
     [InlineData(new[] { "eval", "--model", "/no/such/dir" }, "/no/such/dir: model directory not found")]
     [InlineData(new[] { "train-heads", "--model", "/no/such/dir" }, "/no/such/dir: model directory not found")]
+    [InlineData(new[] { "train-heads", "--candidates", "0" }, "--candidates must be at least 1 (got 0)")]
+    [InlineData(new[] { "demo", "--candidates", "-2" }, "--candidates must be at least 1 (got -2)")]
     [InlineData(new[] { "bogus" }, "Unrecognized command or argument 'bogus'")]
     [InlineData(new[] { "bench", "--repeats", "many" }, "many")]
     [InlineData(new[] { "generate" }, "--prompt")]

@@ -24,6 +24,7 @@ internal static class DemoCommand
         command.SetAction(parse =>
         {
             var watch = Stopwatch.StartNew();
+            TrainHeadsCommand.RequireCandidates(parse.GetValue(candidates));
             var outDirectory = parse.GetValue(output)!;
             Directory.CreateDirectory(outDirectory);
             bool skipTraining = parse.GetValue(skip);

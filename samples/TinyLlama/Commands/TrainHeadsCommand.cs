@@ -24,6 +24,7 @@ internal static class TrainHeadsCommand
         };
         command.SetAction(parse =>
         {
+            RequireCandidates(parse.GetValue(candidates));
             using var session = ModelSession.Open(parse.GetValue(model), loadHeads: false);
             var samples = MarkedSampleStore.Load(parse.GetValue(marked)!);
             var path = parse.GetValue(output) ?? session.HeadsPath;
@@ -49,7 +50,7 @@ internal static class TrainHeadsCommand
     public static IReadOnlyList<LossTerms> Run(ModelSession session, IReadOnlyList<MarkedSample> samples, HeadTrainerOptions options, string headsPath,
         int candidates = 1)
     {
-        if (candidates < 1) throw new ArgumentException($"--candidates must be at least 1 (got {candidates})");
+        RequireCandidates(candidates);
         if (candidates == 1) return TrainOne(session, samples, options, headsPath);
         var validation = HeadSelection.ValidationSamples(ValidationPerTask, ValidationLengths);
         var dense = Progress.Run($"dense answers on {validation.Count} validation samples", validation.Count,
@@ -78,6 +79,12 @@ internal static class TrainHeadsCommand
         }
         HuggingFaceCheckpoint.LoadFile(session.Heads, headsPath);
         return bestLosses;
+    }
+
+    /// <summary>Checked before anything loads, so a bad value fails at once.</summary>
+    public static void RequireCandidates(int candidates)
+    {
+        if (candidates < 1) throw new ArgumentException($"--candidates must be at least 1 (got {candidates})");
     }
 
     private const int ValidationPerTask = 30;
