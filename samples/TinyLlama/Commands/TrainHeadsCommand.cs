@@ -38,14 +38,14 @@ internal static class TrainHeadsCommand
 
     public static Option<int> CandidatesOption(int defaultValue) => new("--candidates")
     {
-        Description = "head sets trained from seeds seed, seed+1, ...; the one most accurate on a validation set from the training split is kept",
+        Description = "head sets to train from seeds seed, seed+1, ...; keeps the one with the best worst-task retention on validation samples from the training split",
         DefaultValueFactory = _ => defaultValue,
     };
 
     /// <summary>
     /// Trains <paramref name="candidates"/> head sets (seeds <c>options.Seed + c</c>, each from its own seeded
-    /// initialisation), keeps the one with the best validation accuracy in <paramref name="headsPath"/> and in the
-    /// session, and returns its losses.
+    /// initialisation), keeps the one <see cref="HeadSelection.Score"/> ranks first on the validation samples in
+    /// <paramref name="headsPath"/> and in the session, and returns its losses.
     /// </summary>
     public static IReadOnlyList<LossTerms> Run(ModelSession session, IReadOnlyList<MarkedSample> samples, HeadTrainerOptions options, string headsPath,
         int candidates = 1)
