@@ -20,10 +20,12 @@ public static class MarkedSampleStore
     /// Marks <paramref name="count"/> samples: retrieval tasks in turn, prompt lengths spread over
     /// [<paramref name="minLength"/>, <paramref name="maxLength"/>], needles at spread depths; targets are the answers.
     /// A sample whose context could be asked other questions (multi-key) is marked once per question and its context
-    /// takes the largest saliency of any (<see cref="QueryMarginalSaliency"/>).
+    /// takes the largest saliency of any (<see cref="QueryMarginalSaliency"/>); <paramref name="everyQuestion"/> false marks
+    /// the asked question only (for comparisons).
     /// </summary>
     public static List<MarkedSample> Mark(LlamaForCausalLM model, ITextTokenizer tokenizer, PruningSchedule schedule, int count,
-        int minLength, int maxLength, Func<long[], bool[], MarkedSample>? mark = null, Action<int, int>? progress = null)
+        int minLength, int maxLength, Func<long[], bool[], MarkedSample>? mark = null, Action<int, int>? progress = null,
+        bool everyQuestion = true)
     {
         mark ??= (ids, targets) => SaliencyMarker.MarkSample(model, schedule, ids, targets);
         var tasks = TaskSuite.All.Where(t => t.IsRetrieval).ToArray();
@@ -35,7 +37,7 @@ public static class MarkedSampleStore
             double depth = (i * 0.381966 + 0.05) % 1.0;
             var sample = TaskSuite.TrainingSample(task, length, depth, i);
             var asked = MarkQuery(sample.Prompt, sample.Answer);
-            samples.Add(sample.OtherQueries.Count == 0 ? asked
+            samples.Add(!everyQuestion || sample.OtherQueries.Count == 0 ? asked
                 : QueryMarginalSaliency.Combine(asked, sample.OtherQueries.Select(q => MarkQuery(q.Prompt, q.Answer))));
             progress?.Invoke(i + 1, count);
         }

@@ -1,0 +1,93 @@
+using System.Diagnostics;
+using System.Globalization;
+using Sdtp.Checkpoints;
+using Sdtp.Evaluation;
+using Sdtp.Evaluation.Tasks;
+using Sdtp.Pruning;
+using Sdtp.Tokenization;
+using Sdtp.Training;
+using static TorchSharp.torch;
+
+// The tuning harness behind the head-training numbers in the README: marks samples, trains one head set with the
+// options given, and scores dense and SDTP on samples from evaluation indices 100-105 (the report's grid uses 0-3), so
+// choices are not tuned on the reported samples. Uses the reference (not generated) forward; one result line per run
+// goes to stdout and to --log. Run: dotnet run -c Release --project benchmarks/Sdtp.HeadTuning -- --seed 0
+//   --model DIR   --marks N (250)   --steps N (600)   --seed S (0)   --lr X (0.01)   --lm-weight X (1)
+//   --rank-min X (0.1)   --spread N (0: max of each saliency over +-N neighbours)   --no-rescale   --asked-only
+//   --log FILE (head-tuning.log)
+var options = Options.Parse(args);
+string directory = options.Get("--model", Path.Combine(AppContext.BaseDirectory, "../../../../../samples/TinyLlama/model"));
+using var model = HuggingFaceCheckpoint.Load(directory);
+model.eval();
+var tokenizer = TokenizerLoader.Load(directory);
+var schedule = PruningSchedule.Geometric(1, 1, 7, 0.86); // the annotated TinyLlama's schedule
+int marks = options.Int("--marks", 250), steps = options.Int("--steps", 600), seed = options.Int("--seed", 0), spread = options.Int("--spread", 0);
+bool everyQuestion = !options.Has("--asked-only");
+
+var watch = Stopwatch.StartNew();
+var marked = MarkedSampleStore.Mark(model, tokenizer, schedule, marks, 256, 1024, everyQuestion: everyQuestion);
+if (spread > 0) marked = marked.Select(m => new MarkedSample(m.Ids, m.Targets, m.Saliency.Select(s => Spread(s, spread)).ToArray())).ToList();
+Console.WriteLine($"marked {marked.Count} samples in {watch.Elapsed.TotalSeconds:F0} s");
+
+using var heads = new SaliencyHeads(schedule, model.Config.HiddenSize);
+heads.ResetParameters(seed);
+var trainerOptions = new HeadTrainerOptions
+{
+    Steps = steps,
+    Seed = seed,
+    LearningRate = options.Double("--lr", 1e-2),
+    Weights = new LossWeights(Lm: options.Double("--lm-weight", 1)),
+    RankMinSaliency = options.Double("--rank-min", 0.1),
+    RescaleTargets = !options.Has("--no-rescale"),
+};
+watch.Restart();
+using (var trainer = new HeadTrainer(model, schedule, heads, trainerOptions)) trainer.Train(marked);
+Console.WriteLine($"trained {steps} steps in {watch.Elapsed.TotalSeconds:F0} s");
+
+var prefill = SdtpPrefill.For(schedule, new SaliencyHeadScorer(heads));
+var line = $"{string.Join(' ', args)}:";
+foreach (var (name, perCell) in new[] { ("passkey", 2), ("multikey", 6), ("multivalue", 3) })
+{
+    int dense = 0, sdtp = 0, total = 0;
+    foreach (int length in new[] { 512, 1024 })
+        foreach (double depth in new[] { 0.1, 0.3, 0.5, 0.7, 0.9 })
+            for (int i = 100; i < 100 + perCell; i++)
+            {
+                using var scope = NewDisposeScope();
+                var sample = TaskSuite.EvaluationSample(TaskSuite.ByName(name), length, depth, i);
+                dense += Answers.ExactMatch(model, tokenizer, sample) ? 1 : 0;
+                sdtp += Answers.ExactMatch(model, tokenizer, sample, prefill) ? 1 : 0;
+                total++;
+            }
+    line += $" {name} sdtp {sdtp} dense {dense} of {total};";
+}
+Console.WriteLine(line);
+File.AppendAllText(options.Get("--log", "head-tuning.log"), line + Environment.NewLine);
+
+static float[] Spread(float[] saliency, int radius) =>
+    Enumerable.Range(0, saliency.Length)
+        .Select(i => saliency[Math.Max(0, i - radius)..Math.Min(saliency.Length, i + radius + 1)].Max())
+        .ToArray();
+
+/// <summary>"--name value" pairs and bare flags.</summary>
+internal sealed class Options(Dictionary<string, string> values)
+{
+    public static Options Parse(string[] args)
+    {
+        var values = new Dictionary<string, string>();
+        for (int i = 0; i < args.Length; i++)
+        {
+            if (!args[i].StartsWith("--", StringComparison.Ordinal)) throw new ArgumentException($"unexpected argument '{args[i]}'");
+            bool flag = i + 1 >= args.Length || args[i + 1].StartsWith("--", StringComparison.Ordinal);
+            values[args[i]] = flag ? "" : args[++i];
+        }
+        return new Options(values);
+    }
+
+    public bool Has(string name) => values.ContainsKey(name);
+    public string Get(string name, string fallback) => values.GetValueOrDefault(name, fallback);
+    public int Int(string name, int fallback) => Has(name) ? Parse(name, int.TryParse(values[name], CultureInfo.InvariantCulture, out int v), v) : fallback;
+    public double Double(string name, double fallback) => Has(name) ? Parse(name, double.TryParse(values[name], CultureInfo.InvariantCulture, out double v), v) : fallback;
+
+    private T Parse<T>(string name, bool ok, T value) => ok ? value : throw new ArgumentException($"{name}: '{values[name]}' is not a number");
+}
