@@ -52,14 +52,17 @@ public sealed class SaliencyHeads : nn.Module
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         using var generator = new Generator((ulong)seed, CPU);
-        foreach (var (name, parameter) in named_parameters().OrderBy(p => p.name, StringComparer.Ordinal))
-        {
-            var head = heads[name.Split('.')[^3]]; // heads.layer_N.fc1.weight
-            long fanIn = name.Contains(".fc1.", StringComparison.Ordinal) ? head.Fc1.in_features : head.Fc2.in_features;
-            double bound = 1 / Math.Sqrt(fanIn);
-            var draw = rand(parameter.shape, generator: generator, dtype: ScalarType.Float32) * (2 * bound) - bound;
-            parameter.copy_(draw.to(parameter.dtype).to(parameter.device));
-        }
+        // Draw order is part of what a seed means: heads by key (ordinal), fc1 before fc2, bias before weight.
+        foreach (var layer in layers.OrderBy(KeyOf, StringComparer.Ordinal))
+            foreach (var linear in new[] { heads[KeyOf(layer)].Fc1, heads[KeyOf(layer)].Fc2 })
+            {
+                double bound = 1 / Math.Sqrt(linear.in_features);
+                foreach (var parameter in new[] { linear.bias!, linear.weight! })
+                {
+                    var draw = rand(parameter.shape, generator: generator, dtype: ScalarType.Float32) * (2 * bound) - bound;
+                    parameter.copy_(draw.to(parameter.dtype).to(parameter.device));
+                }
+            }
     }
 
     private static string KeyOf(int layer) => "layer_" + layer.ToString(CultureInfo.InvariantCulture);
