@@ -29,9 +29,9 @@ public sealed class MultiKeyTask(int minKeys = 2, int maxKeys = 6) : IEvalTask
         var keys = animals.Select(a => $"{Colors[random.Next(Colors.Length)]} {a}").ToArray();
         var codes = keys.Select(_ => FillerText.Number(random, 4)).ToArray();
         var needles = keys.Select((k, i) => (i == 0 ? depth : random.NextDouble(), $"Code for {k}: {codes[i]}.")).ToList();
-        var (prompt, offsets) = HaystackBuilder.Build("Codes for several keys are hidden in the text below.", needles,
-            Question(keys[0]), length, random);
-        var context = prompt[..^Question(keys[0]).Length];
+        var question = Question(keys[0]);
+        var (prompt, offsets) = HaystackBuilder.Build("Codes for several keys are hidden in the text below.", needles, question, length, random);
+        var context = prompt[..^question.Length];
         return new TaskSample(Name, prompt, " " + codes[0], depth, offsets)
         {
             OtherQueries = keys.Skip(1).Select((k, i) => (context + Question(k), " " + codes[i + 1])).ToList(),
