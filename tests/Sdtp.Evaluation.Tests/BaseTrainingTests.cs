@@ -1,6 +1,8 @@
 using System.Text.Json.Nodes;
 using Sdtp.Checkpoints;
 using Sdtp.Evaluation.BaseTraining;
+using Sdtp.Evaluation.Tasks;
+using Sdtp.Tokenization;
 
 namespace Sdtp.Evaluation.Tests;
 
@@ -30,6 +32,72 @@ public class BaseTrainingTests
         finally
         {
             if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void A_multikey_training_sequence_asks_several_questions_about_one_context()
+    {
+        var sample = new MultiKeyTask(4, 4).Generate(300, 0.5, new Random(3));
+        var trainer = new BaseModelTrainer(new BaseTrainingOptions { MultiKeyQuestions = 3, ContextLossWeight = 0.1 });
+        var (ids, weights) = trainer.TrainingSequence(sample);
+
+        var tokenizer = new ByteTokenizer();
+        var text = tokenizer.Decode(ids.Skip(1).SkipLast(1).ToList()); // without BOS and EOS
+        var expected = sample.Prompt + sample.Answer
+            + string.Concat(sample.OtherQueries.Take(2).Select(q => ". " + q.Prompt[sample.QuestionStart..] + q.Answer));
+        Assert.Equal(expected, text);
+        Assert.StartsWith("What is the code for ", sample.Prompt[sample.QuestionStart..]);
+        // Weight 1 on exactly the three answers' characters and EOS, the context weight elsewhere.
+        var answered = string.Concat(ids.Zip(weights).Where(p => p.Second == 1f && p.First != tokenizer.EosId).Select(p => (char)(p.First - ByteTokenizer.ByteOffset)));
+        Assert.Equal(sample.Answer + sample.OtherQueries[0].Answer + sample.OtherQueries[1].Answer, answered);
+        Assert.Equal(1f, weights[^1]);
+        Assert.All(weights, w => Assert.True(w == 1f || w == 0.1f));
+
+        var single = new BaseModelTrainer(new BaseTrainingOptions { MultiKeyQuestions = 1 }).TrainingSequence(sample);
+        Assert.Equal(sample.Prompt + sample.Answer, tokenizer.Decode(single.Ids.Skip(1).SkipLast(1).ToList()));
+    }
+
+    [Fact]
+    public void The_learning_rate_warms_up_then_stays_or_decays_to_zero()
+    {
+        var constant = new BaseModelTrainer(new BaseTrainingOptions { LearningRate = 1e-3, WarmupSteps = 10, MaxSteps = 110 });
+        var decaying = new BaseModelTrainer(new BaseTrainingOptions { LearningRate = 1e-3, WarmupSteps = 10, MaxSteps = 110, DecayLearningRate = true });
+        Assert.Equal(1e-4, constant.LearningRateAt(0), 12);
+        Assert.Equal(1e-4, decaying.LearningRateAt(0), 12);
+        Assert.Equal(1e-3, constant.LearningRateAt(100), 12);
+        Assert.Equal(1e-3, decaying.LearningRateAt(10), 12);
+        Assert.Equal(0.5e-3, decaying.LearningRateAt(60), 12);
+        Assert.Equal(0.0, decaying.LearningRateAt(110), 12);
+    }
+
+    [Fact]
+    public void A_fresh_run_can_start_from_another_checkpoints_weights()
+    {
+        var root = Path.Combine(Path.GetTempPath(), "sdtp-base-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var options = new BaseTrainingOptions { Lengths = [96], MaxKeys = [2], BatchSize = 2, CheckEvery = 100, CheckSamples = 1, MaxSteps = 2, WarmupSteps = 1 };
+            var first = Path.Combine(root, "first");
+            new BaseModelTrainer(options).Train(first);
+            // At learning rate 0 AdamW changes nothing (its weight decay is scaled by the rate), so the fine-tuned
+            // copy must hold exactly the weights it started from.
+            var second = Path.Combine(root, "second");
+            new BaseModelTrainer(options with { StartFrom = first, LearningRate = 0 }).Train(second);
+            using var a = HuggingFaceCheckpoint.Load(first, TorchSharp.torch.CPU);
+            using var b = HuggingFaceCheckpoint.Load(second, TorchSharp.torch.CPU);
+            var bParameters = b.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+            foreach (var (name, parameter) in a.named_parameters())
+                Assert.True(parameter.equal(bParameters[name]).all().item<bool>(), name);
+
+            var missing = Path.Combine(root, "none");
+            var error = Assert.Throws<FileNotFoundException>(() => new BaseModelTrainer(options with { StartFrom = missing }).Train(Path.Combine(root, "third")));
+            Assert.Contains(missing, error.Message);
+            Assert.False(Directory.Exists(Path.Combine(root, "third"))); // nothing written before the check
+        }
+        finally
+        {
+            if (Directory.Exists(root)) Directory.Delete(root, recursive: true);
         }
     }
 }

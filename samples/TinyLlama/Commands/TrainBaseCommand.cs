@@ -15,12 +15,25 @@ internal static class TrainBaseCommand
         var seed = new Option<int>("--seed") { Description = "seed of weights and data", DefaultValueFactory = _ => 7 };
         var learningRate = new Option<double>("--lr") { Description = "AdamW learning rate (a resumed run can continue at a lower one)", DefaultValueFactory = _ => 2e-3 };
         var stageSteps = new Option<int>("--stage-steps") { Description = "most steps per curriculum stage before moving on", DefaultValueFactory = _ => 1500 };
+        var startFrom = new Option<string?>("--start-from") { Description = "checkpoint directory whose weights a fresh run starts from (fine-tuning); default: random weights" };
+        var lengths = new Option<int[]>("--lengths") { Description = "curriculum stage lengths (tokens)", DefaultValueFactory = _ => [128, 256, 512, 1024], AllowMultipleArgumentsPerToken = true };
+        var maxKeys = new Option<int[]>("--max-keys") { Description = "most multi-key needles at each stage (one per --lengths entry)", DefaultValueFactory = _ => [2, 3, 4, 6], AllowMultipleArgumentsPerToken = true };
+        var questions = new Option<int>("--multikey-questions") { Description = "questions answered after each multi-key training context", DefaultValueFactory = _ => 1 };
+        var decay = new Option<bool>("--lr-decay") { Description = "decay the learning rate linearly to zero at --max-steps" };
         var command = new Command("train-base", "Train the small byte-level default model on the tasks' training splits with a length curriculum.")
         {
-            output, minutes, steps, seed, stageSteps, learningRate,
+            output, minutes, steps, seed, stageSteps, learningRate, startFrom, lengths, maxKeys, questions, decay,
         };
         command.SetAction(parse =>
         {
+            var stageLengths = parse.GetValue(lengths)!;
+            var stageKeys = parse.GetValue(maxKeys)!;
+            if (stageLengths.Length == 0 || stageLengths.Length != stageKeys.Length)
+                throw new ArgumentException($"--lengths has {stageLengths.Length} stages but --max-keys has {stageKeys.Length}: give one --max-keys per length");
+            if (stageKeys.Any(k => k < 2))
+                throw new ArgumentException($"--max-keys must be at least 2 (got {string.Join(' ', stageKeys)})");
+            if (parse.GetValue(questions) < 1)
+                throw new ArgumentException($"--multikey-questions must be at least 1 (got {parse.GetValue(questions)})");
             var options = new BaseTrainingOptions
             {
                 MaxTime = TimeSpan.FromMinutes(parse.GetValue(minutes)),
@@ -28,6 +41,11 @@ internal static class TrainBaseCommand
                 Seed = parse.GetValue(seed),
                 MaxStepsPerStage = parse.GetValue(stageSteps),
                 LearningRate = parse.GetValue(learningRate),
+                StartFrom = parse.GetValue(startFrom),
+                Lengths = stageLengths,
+                MaxKeys = stageKeys,
+                MultiKeyQuestions = parse.GetValue(questions),
+                DecayLearningRate = parse.GetValue(decay),
             };
             var directory = parse.GetValue(output)!;
             AnsiConsole.MarkupLineInterpolated($"training the default model into [bold]{directory}[/] for at most {options.MaxTime.TotalMinutes:F0} min / {options.MaxSteps} steps");

@@ -37,6 +37,15 @@ public sealed record BaseTrainingOptions
     public TimeSpan MaxTime { get; init; } = TimeSpan.FromMinutes(60);
     /// <summary>Seed of weights, data order and sampling.</summary>
     public int Seed { get; init; } = 7;
+    /// <summary>
+    /// Questions asked after each multi-key training context (the asked key's first, then other keys', each followed
+    /// by its answer): one context then teaches several retrievals for the price of one forward. 1 = one question.
+    /// </summary>
+    public int MultiKeyQuestions { get; init; } = 1;
+    /// <summary>Decay the learning rate linearly to zero at <see cref="MaxSteps"/> (after warm-up); false keeps it constant.</summary>
+    public bool DecayLearningRate { get; init; }
+    /// <summary>A checkpoint directory whose weights a fresh run starts from (fine-tuning); null starts from random weights. Ignored when resuming.</summary>
+    public string? StartFrom { get; init; }
 }
 
 /// <summary>One line of training progress.</summary>
@@ -81,15 +90,18 @@ public sealed class BaseModelTrainer
     /// </summary>
     public IReadOnlyDictionary<string, double> Train(string directory, Action<BaseTrainingProgress>? progress = null, CancellationToken cancellation = default)
     {
-        Directory.CreateDirectory(directory);
         var statePath = Path.Combine(directory, "training", "state.json");
+        bool resuming = File.Exists(statePath);
+        if (!resuming && options.StartFrom is { } start && !File.Exists(Path.Combine(start, "config.json")))
+            throw new FileNotFoundException($"the checkpoint to start from has no config.json: {Path.GetFullPath(start)}");
+        Directory.CreateDirectory(directory);
         manual_seed(options.Seed);
-        using var model = File.Exists(statePath)
-            ? HuggingFaceCheckpoint.Load(directory, Devices.Default)
+        using var model = resuming ? HuggingFaceCheckpoint.Load(directory, Devices.Default)
+            : options.StartFrom is { } from ? HuggingFaceCheckpoint.Load(from, Devices.Default)
             : new LlamaForCausalLM(DefaultConfig, Devices.Default);
         using var optimizer = optim.AdamW(model.DistinctParameters(), lr: options.LearningRate, weight_decay: 0.01);
         var (step, stage, stageStart) = (0, 0, 0);
-        if (File.Exists(statePath))
+        if (resuming)
         {
             var state = JsonNode.Parse(File.ReadAllText(statePath))!;
             (step, stage) = (state["step"]!.GetValue<int>(), state["stage"]!.GetValue<int>());
@@ -105,7 +117,7 @@ public sealed class BaseModelTrainer
         {
             int length = options.Lengths[stage];
             foreach (var group in optimizer.ParamGroups)
-                group.LearningRate = options.LearningRate * Math.Min(1.0, (step + 1.0) / options.WarmupSteps);
+                group.LearningRate = LearningRateAt(step);
             double loss = Step(model, optimizer, stage, random);
             step++;
             bool checkNow = step % options.CheckEvery == 0;
@@ -130,6 +142,14 @@ public sealed class BaseModelTrainer
         return check;
     }
 
+    /// <summary>The learning rate of step <paramref name="step"/> (0-based): linear warm-up, then constant or linear decay to zero.</summary>
+    public double LearningRateAt(int step)
+    {
+        double warm = Math.Min(1.0, (step + 1.0) / options.WarmupSteps);
+        if (!options.DecayLearningRate || step < options.WarmupSteps) return options.LearningRate * warm;
+        return options.LearningRate * Math.Max(0.0, (double)(options.MaxSteps - step) / Math.Max(1, options.MaxSteps - options.WarmupSteps));
+    }
+
     private double Step(LlamaForCausalLM model, TorchSharp.Modules.AdamW optimizer, int stage, Random random)
     {
         using var scope = NewDisposeScope();
@@ -144,10 +164,7 @@ public sealed class BaseModelTrainer
             // Lengths vary within +-50% of the stage length, so the model sees a range, not one size.
             int sampleLength = (int)(length * (0.5 + random.NextDouble()));
             var sample = task.Generate(sampleLength, random.NextDouble(), new Random(random.Next() % TaskSuite.EvaluationSeedBase));
-            var prompt = tokenizer.Encode(sample.Prompt, addBos: true);
-            var answer = tokenizer.Encode(sample.Answer);
-            var sequence = prompt.Concat(answer).Append(tokenizer.EosId!.Value).ToArray();
-            sequences.Add((sequence, sequence.Select((_, i) => i >= prompt.Count ? 1f : (float)options.ContextLossWeight).ToArray()));
+            sequences.Add(TrainingSequence(sample));
         }
         int width = sequences.Max(s => s.Ids.Length);
         var idData = new long[batch * width];
@@ -172,6 +189,35 @@ public sealed class BaseModelTrainer
         nn.utils.clip_grad_norm_(model.DistinctParameters(), 1.0);
         optimizer.step();
         return loss.item<float>();
+    }
+
+    /// <summary>
+    /// The token ids of a training sequence and each token's loss weight: the prompt, its answer (weight 1, the rest
+    /// <see cref="BaseTrainingOptions.ContextLossWeight"/>), for multi-key up to <see cref="BaseTrainingOptions.MultiKeyQuestions"/>
+    /// questions in all, each answered, then EOS (weight 1).
+    /// </summary>
+    public (int[] Ids, float[] Weights) TrainingSequence(TaskSample sample)
+    {
+        var ids = new List<int>(tokenizer.Encode(sample.Prompt, addBos: true));
+        var weights = new List<float>(Enumerable.Repeat((float)options.ContextLossWeight, ids.Count));
+        void Answer(string answer)
+        {
+            var answerIds = tokenizer.Encode(answer);
+            ids.AddRange(answerIds);
+            weights.AddRange(Enumerable.Repeat(1f, answerIds.Count));
+        }
+        Answer(sample.Answer);
+        // The other questions share the context: what follows it in their prompts is the question alone.
+        foreach (var (prompt, answer) in sample.OtherQueries.Take(options.MultiKeyQuestions - 1))
+        {
+            var question = tokenizer.Encode(". " + prompt[sample.QuestionStart..]);
+            ids.AddRange(question);
+            weights.AddRange(Enumerable.Repeat((float)options.ContextLossWeight, question.Count));
+            Answer(answer);
+        }
+        ids.Add(tokenizer.EosId!.Value);
+        weights.Add(1f);
+        return (ids.ToArray(), weights.ToArray());
     }
 
     /// <summary>Greedy exact match of each retrieval task at <paramref name="length"/> on held-out training-stream samples.</summary>

@@ -35,6 +35,7 @@ public sealed class MultiKeyTask(int minKeys = 2, int maxKeys = 6) : IEvalTask
         return new TaskSample(Name, prompt, " " + codes[0], depth, offsets)
         {
             OtherQueries = keys.Skip(1).Select((k, i) => (context + Question(k), " " + codes[i + 1])).ToList(),
+            QuestionStart = context.Length,
         };
     }
 }

@@ -17,6 +17,12 @@ public sealed record TaskSample(string Task, string Prompt, string Answer, doubl
     /// <see cref="MarkedSampleStore"/>.
     /// </summary>
     public IReadOnlyList<(string Prompt, string Answer)> OtherQueries { get; init; } = [];
+
+    /// <summary>
+    /// Where the question starts in <see cref="Prompt"/> and in every <see cref="OtherQueries"/> prompt (the characters
+    /// before it are the context they share); set by tasks that have <see cref="OtherQueries"/>, 0 otherwise.
+    /// </summary>
+    public int QuestionStart { get; init; }
 }
 
 /// <summary>A seeded generator of task samples at a chosen length and depth.</summary>
