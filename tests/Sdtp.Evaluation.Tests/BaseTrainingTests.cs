@@ -72,6 +72,27 @@ public class BaseTrainingTests
     }
 
     [Fact]
+    public void A_passing_last_stage_stops_a_constant_rate_run_but_not_a_decaying_one()
+    {
+        var root = Path.Combine(Path.GetTempPath(), "sdtp-base-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            // AdvanceAt 0: every check passes.
+            var options = new BaseTrainingOptions { Lengths = [96], MaxKeys = [2], BatchSize = 2, CheckEvery = 2, CheckSamples = 1, MaxSteps = 6, WarmupSteps = 1, AdvanceAt = 0 };
+            var constant = new List<BaseTrainingProgress>();
+            new BaseModelTrainer(options).Train(Path.Combine(root, "constant"), constant.Add);
+            Assert.Equal(2, constant[^1].Step);
+            var decaying = new List<BaseTrainingProgress>();
+            new BaseModelTrainer(options with { DecayLearningRate = true }).Train(Path.Combine(root, "decaying"), decaying.Add);
+            Assert.Equal(6, decaying[^1].Step);
+        }
+        finally
+        {
+            if (Directory.Exists(root)) Directory.Delete(root, recursive: true);
+        }
+    }
+
+    [Fact]
     public void A_fresh_run_can_start_from_another_checkpoints_weights()
     {
         var root = Path.Combine(Path.GetTempPath(), "sdtp-base-" + Guid.NewGuid().ToString("N"));

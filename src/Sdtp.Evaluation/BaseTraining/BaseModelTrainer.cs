@@ -42,7 +42,10 @@ public sealed record BaseTrainingOptions
     /// by its answer): one context then teaches several retrievals for the price of one forward. 1 = one question.
     /// </summary>
     public int MultiKeyQuestions { get; init; } = 1;
-    /// <summary>Decay the learning rate linearly to zero at <see cref="MaxSteps"/> (after warm-up); false keeps it constant.</summary>
+    /// <summary>
+    /// Decay the learning rate linearly to zero at <see cref="MaxSteps"/> (after warm-up), and train the last stage to
+    /// <see cref="MaxSteps"/> even once it passes; false keeps the rate constant and stops when the last stage passes.
+    /// </summary>
     public bool DecayLearningRate { get; init; }
     /// <summary>A checkpoint directory whose weights a fresh run starts from (fine-tuning); null starts from random weights. Ignored when resuming.</summary>
     public string? StartFrom { get; init; }
@@ -125,7 +128,8 @@ public sealed class BaseModelTrainer
             {
                 check = Check(model, length, stage);
                 bool passed = check.Values.All(v => v >= options.AdvanceAt);
-                if (passed && stage == options.Lengths.Count - 1)
+                // A decaying rate plans its steps to the end, so only a constant-rate run stops early on passing.
+                if (passed && stage == options.Lengths.Count - 1 && !options.DecayLearningRate)
                 {
                     progress?.Invoke(new(step, stage, length, loss, check, DateTime.UtcNow - started));
                     Save(model, optimizer, directory, step, stage, stageStart);
