@@ -10,8 +10,8 @@ namespace Sdtp.Evaluation;
 
 /// <summary>
 /// How well each stage's head orders the prompt tokens the way the true saliency does, on held-out samples: the
-/// head scores the dense model's hidden states entering its layer; saliency is the marker's gradient x input of the
-/// answer. Spearman and pairwise accuracy per sample, averaged.
+/// head scores the dense model's hidden states entering its layer; saliency is what the heads are trained towards, the
+/// marker's gradient x input of the answer carried forward from earlier stages (<see cref="RankableTargets.CarriedForward"/>). Spearman and pairwise accuracy per sample, averaged.
 /// </summary>
 public static class HeadQualityEvaluator
 {
@@ -30,7 +30,7 @@ public static class HeadQualityEvaluator
             var scores = StageScores(model, schedule, heads, ids);
             for (int s = 0; s < schedule.Stages.Count; s++)
             {
-                var truth = marked.Saliency[s].Take(prompt.Count).ToArray();
+                var truth = RankableTargets.CarriedForward(marked.Saliency, s).Take(prompt.Count).ToArray();
                 var predicted = scores[s].Take(prompt.Count).ToArray();
                 var rho = RankingAgreement.Spearman(predicted, truth);
                 var accuracy = RankingAgreement.PairwiseAccuracy(predicted, truth);

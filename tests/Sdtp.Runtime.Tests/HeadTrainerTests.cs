@@ -107,6 +107,26 @@ public class HeadTrainerTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void The_trainer_fits_each_stage_to_the_saliency_carried_forward_from_earlier_stages()
+    {
+        using var model = TinyModels.Random(TinyModels.Config(layers: 3));
+        var sample = Samples(model, 1, seed: 5)[0];
+        var carried = new MarkedSample(sample.Ids, sample.Targets,
+            sample.Saliency.Select((_, s) => RankableTargets.CarriedForward(sample.Saliency, s)).ToArray());
+        Assert.False(carried.Saliency[1].SequenceEqual(sample.Saliency[1])); // the test means something only if they differ
+        using var heads = NewHeads(model, 8);
+        double MseLoss(MarkedSample marked, bool carry)
+        {
+            using var trainer = new HeadTrainer(model, Schedule, heads, new HeadTrainerOptions { Weights = new(0, 1, 0, 0), Seed = 1, CarryEarlierSaliency = carry });
+            var (total, terms) = trainer.Loss(marked, step: 0);
+            total.Dispose();
+            return terms.Mse;
+        }
+        Assert.Equal(MseLoss(carried, carry: false), MseLoss(sample, carry: true), 6);
+        Assert.NotEqual(MseLoss(sample, carry: false), MseLoss(sample, carry: true), 6);
+    }
+
+    [Fact]
     public void Soft_forward_with_every_token_kept_equals_the_model_with_its_final_norm()
     {
         using var model = TinyModels.Random(TinyModels.Config(layers: 3));

@@ -24,6 +24,18 @@ public class TrainingTargetTests
     }
 
     [Fact]
+    public void Carried_forward_targets_keep_the_largest_saliency_of_this_stage_or_any_earlier_one()
+    {
+        float[][] saliency = [[0.9f, 0.1f, 0.0f], [0.2f, 0.5f, 0.1f], [0.0f, 0.3f, 1.0f]];
+        Assert.Equal([0.9f, 0.1f, 0.0f], RankableTargets.CarriedForward(saliency, 0));
+        Assert.Equal([0.9f, 0.5f, 0.1f], RankableTargets.CarriedForward(saliency, 1));
+        Assert.Equal([0.9f, 0.5f, 1.0f], RankableTargets.CarriedForward(saliency, 2));
+        Assert.Equal([0.9f, 0.1f, 0.0f], saliency[0]); // the marked sample is not changed
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => RankableTargets.CarriedForward(saliency, 3));
+        Assert.Contains("the sample has 3 stages", e.Message);
+    }
+
+    [Fact]
     public void Query_marginal_saliency_takes_the_maximum_over_the_shared_context_only()
     {
         // context 0..3 shared; the questions differ from token 4 on.

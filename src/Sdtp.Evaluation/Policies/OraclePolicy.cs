@@ -6,9 +6,10 @@ using static TorchSharp.torch;
 namespace Sdtp.Evaluation.Policies;
 
 /// <summary>
-/// An upper bound, not a method: the true gradient x input saliency of the answer, computed on the dense model with
-/// the answer known (which no real policy has), used as the score at every stage. Tokens are looked up by their
-/// original position, so later stages score the survivors by the saliency they had at that stage in the dense model.
+/// An upper bound, not a method: the targets the heads learn, computed for the actual answer on the dense model (which
+/// no real policy has) and used as the score at every stage: gradient x input saliency carried forward from earlier
+/// stages (<see cref="RankableTargets.CarriedForward"/>). Tokens are looked up by their original position, so later
+/// stages score the survivors by the value they had at that stage in the dense model.
 /// </summary>
 public sealed class OraclePolicy(LlamaForCausalLM model, PruningSchedule schedule) : IPruningPolicy
 {
@@ -26,7 +27,7 @@ public sealed class OraclePolicy(LlamaForCausalLM model, PruningSchedule schedul
         var saliency = SaliencyMarker.Mark(model, schedule, idTensor, targetTensor)
             .Select(s => SaliencyMarker.Normalize(s)[0].narrow(0, 0, context.PromptIds.Count).cpu().data<float>().ToArray())
             .ToArray();
-        return new Scorer(saliency);
+        return new Scorer(saliency.Select((_, s) => RankableTargets.CarriedForward(saliency, s)).ToArray());
     }
 
     private sealed class Scorer(float[][] saliencyByStage) : ITokenScorer

@@ -8,7 +8,8 @@ namespace Sdtp.Training;
 /// <summary>
 /// Stage 2 of SDTP: trains the saliency heads on marked samples with the backbone frozen.
 /// L = Lm x L_lm (under soft pruning) + sum over stages (Mse x L_mse + Rank x L_rank + Budget x L_budget), the MSE and
-/// ranking terms against <see cref="RankableTargets"/> (saliency rescaled over the tokens a head can drop).
+/// ranking terms against <see cref="RankableTargets"/> (saliency carried forward from earlier stages, rescaled over the
+/// tokens a head can drop).
 /// <para>
 /// Reproducible: the sample of step t comes from a seeded permutation of epoch t / n, and step t's Gumbel noise and
 /// pair sampling from a generator seeded with (seed, t). So a run resumed from a checkpoint takes exactly the steps an
@@ -119,7 +120,8 @@ public sealed class HeadTrainer : IDisposable
             // Each stage ADDS its terms: overwriting them inside this loop left only the LM loss in public reproductions.
             var logits = result.StageLogits[s];
             var scores = (logits.select(-1, 0) - logits.select(-1, 1)).to_type(ScalarType.Float32);
-            var target = options.RescaleTargets ? RankableTargets.Rescale(sample.Saliency[s], schedule.AlwaysKeep) : sample.Saliency[s];
+            var target = options.CarryEarlierSaliency ? RankableTargets.CarriedForward(sample.Saliency, s) : sample.Saliency[s];
+            if (options.RescaleTargets) target = RankableTargets.Rescale(target, schedule.AlwaysKeep);
             var saliency = tensor(target, device: device).unsqueeze(0);
             mse = mse + SdtpLosses.Mse(scores, saliency, null);
             rank = rank + SdtpLosses.Ranking(scores, saliency, null, options.RankPairLimit, generator, options.RankMinSaliency);

@@ -28,6 +28,8 @@ public sealed record HeadTrainerOptions
     public double RankMinSaliency { get; init; } = 0.1;
     /// <summary>Rescale each stage's targets over the tokens a head can drop (<see cref="RankableTargets"/>); off trains on the marked values as stored.</summary>
     public bool RescaleTargets { get; init; } = true;
+    /// <summary>Train each stage on the saliency carried forward from earlier stages (<see cref="RankableTargets.CarriedForward"/>); off trains each stage on its own saliency.</summary>
+    public bool CarryEarlierSaliency { get; init; } = true;
     /// <summary>Token pairs per sample above which the ranking loss samples pairs.</summary>
     public int RankPairLimit { get; init; } = 16384;
     /// <summary>Write a training checkpoint every this many steps (0: only at the end), when a directory is set.</summary>
