@@ -18,8 +18,8 @@ internal static class DemoCommand
         var output = CommonOptions.Out("sdtp-out", "folder for report.json, report.md and the plots");
         var skip = new Option<bool>("--skip-training") { Description = "use the shipped trained heads instead of marking and training" };
         var samples = new Option<int>("--mark-samples") { Description = "samples to mark for head training", DefaultValueFactory = _ => 250 };
-        var steps = new Option<int>("--steps") { Description = "head training steps", DefaultValueFactory = _ => 600 };
-        var candidates = TrainHeadsCommand.CandidatesOption(3);
+        var steps = new Option<int>("--steps") { Description = "head training steps", DefaultValueFactory = _ => 1200 };
+        var candidates = TrainHeadsCommand.CandidatesOption(2);
         var command = new Command("demo", "Run the whole SDTP pipeline on the embedded default model and report.") { model, output, skip, samples, steps, candidates };
         command.SetAction(parse =>
         {
