@@ -13,7 +13,7 @@ using static TorchSharp.torch;
 // choices are not tuned on the reported samples. Uses the reference (not generated) forward; one result line per run
 // goes to stdout and to --log. Run: dotnet run -c Release --project benchmarks/Sdtp.HeadTuning -- --seed 0
 //   --model DIR   --marks N (250)   --steps N (600)   --seed S (0)   --lr X (0.01)   --lm-weight X (1)
-//   --rank-min X (0.1)   --spread N (0: max of each saliency over +-N neighbours)   --no-rescale   --no-carry   --asked-only
+//   --rank-min X (0.1)   --spread N (0: max of each saliency over +-N neighbours)   --no-rescale   --no-carry   --samples-per-step N (1)   --asked-only
 //   --log FILE (head-tuning.log)
 var options = Options.Parse(args);
 string directory = options.Get("--model", Path.Combine(AppContext.BaseDirectory, "../../../../../samples/TinyLlama/model"));
@@ -40,6 +40,7 @@ var trainerOptions = new HeadTrainerOptions
     RankMinSaliency = options.Double("--rank-min", 0.1),
     RescaleTargets = !options.Has("--no-rescale"),
     CarryEarlierSaliency = !options.Has("--no-carry"),
+    SamplesPerStep = options.Int("--samples-per-step", 1),
 };
 watch.Restart();
 using (var trainer = new HeadTrainer(model, schedule, heads, trainerOptions)) trainer.Train(marked);

@@ -150,6 +150,32 @@ public class HeadTrainerTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Several_samples_per_step_train_reproducibly_and_differ_from_one()
+    {
+        using var model = TinyModels.Random(TinyModels.Config(layers: 3));
+        var samples = Samples(model, 6, seed: 10);
+        Dictionary<string, Tensor> Trained(int perStep)
+        {
+            using var heads = NewHeads(model, 11);
+            using var trainer = new HeadTrainer(model, Schedule, heads, new HeadTrainerOptions { Steps = 3, Seed = 2, SamplesPerStep = perStep });
+            var progress = new List<TrainingProgress>();
+            var history = trainer.Train(samples, progress.Add);
+            Assert.Equal([1, 2, 3], progress.Select(p => p.Step));
+            Assert.All(history, h => Assert.True(double.IsFinite(h.Total) && h.Total > 0));
+            return heads.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());
+        }
+        var first = Trained(2);
+        var again = Trained(2);
+        var single = Trained(1);
+        Assert.All(first, kv => Assert.True(kv.Value.equal(again[kv.Key]).all().item<bool>(), $"{kv.Key}: same seed, different heads"));
+        Assert.Contains(first, kv => !kv.Value.equal(single[kv.Key]).all().item<bool>());
+
+        using var heads = NewHeads(model, 11);
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new HeadTrainer(model, Schedule, heads, new HeadTrainerOptions { SamplesPerStep = 0 }));
+        Assert.Contains("SamplesPerStep", e.Message);
+    }
+
+    [Fact]
     public void A_resumed_run_ends_bit_identical_to_an_uninterrupted_one()
     {
         using var model = TinyModels.Random(TinyModels.Config(layers: 3));

@@ -20,11 +20,13 @@ internal static class DemoCommand
         var samples = new Option<int>("--mark-samples") { Description = "samples to mark for head training", DefaultValueFactory = _ => 250 };
         var steps = new Option<int>("--steps") { Description = "head training steps", DefaultValueFactory = _ => 1200 };
         var candidates = TrainHeadsCommand.CandidatesOption(2);
-        var command = new Command("demo", "Run the whole SDTP pipeline on the embedded default model and report.") { model, output, skip, samples, steps, candidates };
+        var perStep = TrainHeadsCommand.SamplesPerStepOption(1);
+        var command = new Command("demo", "Run the whole SDTP pipeline on the embedded default model and report.") { model, output, skip, samples, steps, candidates, perStep };
         command.SetAction(parse =>
         {
             var watch = Stopwatch.StartNew();
             TrainHeadsCommand.RequireCandidates(parse.GetValue(candidates));
+            TrainHeadsCommand.RequireSamplesPerStep(parse.GetValue(perStep));
             var outDirectory = parse.GetValue(output)!;
             Directory.CreateDirectory(outDirectory);
             bool skipTraining = parse.GetValue(skip);
@@ -35,7 +37,7 @@ internal static class DemoCommand
                 var marked = MarkCommand.Run(session, parse.GetValue(samples), 256, 1024);
                 MarkedSampleStore.Save(Path.Combine(outDirectory, "marked.jsonl"), marked);
                 var headsPath = Path.Combine(outDirectory, "sdtp_heads.safetensors");
-                TrainHeadsCommand.Run(session, marked, new HeadTrainerOptions { Steps = parse.GetValue(steps) }, headsPath, parse.GetValue(candidates));
+                TrainHeadsCommand.Run(session, marked, new HeadTrainerOptions { Steps = parse.GetValue(steps), SamplesPerStep = parse.GetValue(perStep) }, headsPath, parse.GetValue(candidates));
             }
             var report = EvalCommand.Run(session, new EvaluationSettings(), outDirectory);
             ResultsTable.Print(report);

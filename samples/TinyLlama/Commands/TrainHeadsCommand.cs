@@ -18,17 +18,19 @@ internal static class TrainHeadsCommand
         var output = new Option<string?>("--out") { Description = "heads file to write; default: sdtp_heads.safetensors in the model directory" };
         var checkpoint = new Option<string?>("--checkpoint") { Description = "training checkpoint directory (resumed when present)" };
         var candidates = CandidatesOption(1);
+        var perStep = SamplesPerStepOption(1);
         var command = new Command("train-heads", "Stage 2: train the saliency heads with the ranking, MSE, budget and LM losses.")
         {
-            model, marked, steps, seed, output, checkpoint, candidates,
+            model, marked, steps, seed, output, checkpoint, candidates, perStep,
         };
         command.SetAction(parse =>
         {
             RequireCandidates(parse.GetValue(candidates));
+            RequireSamplesPerStep(parse.GetValue(perStep));
             using var session = ModelSession.Open(parse.GetValue(model), loadHeads: false);
             var samples = MarkedSampleStore.Load(parse.GetValue(marked)!);
             var path = parse.GetValue(output) ?? session.HeadsPath;
-            var losses = Run(session, samples, new HeadTrainerOptions { Steps = parse.GetValue(steps), Seed = parse.GetValue(seed), CheckpointDirectory = parse.GetValue(checkpoint) },
+            var losses = Run(session, samples, new HeadTrainerOptions { Steps = parse.GetValue(steps), SamplesPerStep = parse.GetValue(perStep), Seed = parse.GetValue(seed), CheckpointDirectory = parse.GetValue(checkpoint) },
                 path, parse.GetValue(candidates));
             AnsiConsole.MarkupLineInterpolated($"heads -> [bold]{path}[/]; rank loss {losses.Take(20).Average(l => l.Rank):F3} -> {losses.TakeLast(20).Average(l => l.Rank):F3}");
             return 0;
@@ -82,6 +84,18 @@ internal static class TrainHeadsCommand
     }
 
     /// <summary>Checked before anything loads, so a bad value fails at once.</summary>
+    public static Option<int> SamplesPerStepOption(int defaultValue) => new("--samples-per-step")
+    {
+        Description = "marked samples whose gradients each optimizer step averages",
+        DefaultValueFactory = _ => defaultValue,
+    };
+
+    /// <summary>Refuses a --samples-per-step below 1 before anything is loaded.</summary>
+    public static void RequireSamplesPerStep(int samplesPerStep)
+    {
+        if (samplesPerStep < 1) throw new ArgumentException($"--samples-per-step must be at least 1 (got {samplesPerStep})");
+    }
+
     public static void RequireCandidates(int candidates)
     {
         if (candidates < 1) throw new ArgumentException($"--candidates must be at least 1 (got {candidates})");

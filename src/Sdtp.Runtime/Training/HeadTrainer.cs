@@ -83,7 +83,8 @@ public sealed class HeadTrainer : IDisposable
         {
             while (stepsDone < options.Steps && !cancellation.IsCancellationRequested)
             {
-                var terms = Step(samples[SampleIndex(stepsDone, samples.Count)], stepsDone);
+                int k = options.SamplesPerStep;
+                var terms = Step(Enumerable.Range(stepsDone * k, k).Select(i => samples[SampleIndex(i, samples.Count)]).ToList(), stepsDone);
                 history.Add(terms);
                 stepsDone++;
                 progress?.Invoke(new TrainingProgress(stepsDone, options.Steps, terms, options.LearningRateAt(stepsDone - 1), options.TauAt(stepsDone - 1)));
@@ -100,11 +101,14 @@ public sealed class HeadTrainer : IDisposable
         return history;
     }
 
-    /// <summary>The loss terms of one sample at <paramref name="step"/>, with gradients (used by tests and by <see cref="Step"/>).</summary>
-    public (Tensor Total, LossTerms Terms) Loss(MarkedSample sample, int step)
+    /// <summary>
+    /// The loss terms of one sample at <paramref name="step"/>, with gradients (used by tests and by <see cref="Step"/>);
+    /// <paramref name="draw"/> is the sample's place in the step's batch, which picks its own Gumbel noise.
+    /// </summary>
+    public (Tensor Total, LossTerms Terms) Loss(MarkedSample sample, int step, int draw = 0)
     {
         using var scope = NewDisposeScope();
-        using var generator = new Generator((ulong)(options.Seed * 1_000_003 + step), CPU);
+        using var generator = new Generator((ulong)(options.Seed * 1_000_003 + (long)step * options.SamplesPerStep + draw), CPU);
         var device = model.Device;
         var ids = tensor(sample.Ids, device: device).unsqueeze(0);
         var targets = tensor(sample.Targets, device: device).unsqueeze(0);
@@ -132,16 +136,25 @@ public sealed class HeadTrainer : IDisposable
         return (total.MoveToOuterDisposeScope(), terms);
     }
 
-    private LossTerms Step(MarkedSample sample, int step)
+    private LossTerms Step(IReadOnlyList<MarkedSample> batch, int step)
     {
         using var scope = NewDisposeScope();
         foreach (var group in optimizer.ParamGroups) group.LearningRate = options.LearningRateAt(step);
         optimizer.zero_grad();
-        var (total, terms) = Loss(sample, step);
-        total.backward();
+        // Gradients of the batch's samples are accumulated one sample at a time (prompt lengths differ), each scaled
+        // by 1/k so the step follows their mean loss.
+        var all = new List<LossTerms>();
+        for (int draw = 0; draw < batch.Count; draw++)
+        {
+            var (total, terms) = Loss(batch[draw], step, draw);
+            (total / batch.Count).backward();
+            total.Dispose();
+            all.Add(terms);
+        }
         nn.utils.clip_grad_norm_(heads.HeadParameters(), options.ClipNorm);
         optimizer.step();
-        return terms;
+        return all.Count == 1 ? all[0] : new LossTerms(all.Average(t => t.Total), all.Average(t => t.Lm), all.Average(t => t.Mse),
+            all.Average(t => t.Rank), all.Average(t => t.Budget));
     }
 
     private int SampleIndex(int step, int count)

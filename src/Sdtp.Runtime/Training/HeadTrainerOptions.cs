@@ -6,8 +6,10 @@ public sealed record LossWeights(double Lm = 1.0, double Mse = 1.0, double Rank 
 /// <summary>How the heads are trained. Defaults are the ones the project measured on its own models.</summary>
 public sealed record HeadTrainerOptions
 {
-    /// <summary>Optimizer steps, one sample each.</summary>
+    /// <summary>Optimizer steps, <see cref="SamplesPerStep"/> samples each.</summary>
     public int Steps { get; init; } = 300;
+    /// <summary>Samples whose gradients one step averages (accumulated one at a time).</summary>
+    public int SamplesPerStep { get; init; } = 1;
     /// <summary>Peak AdamW learning rate.</summary>
     public double LearningRate { get; init; } = 1e-2;
     /// <summary>Steps of linear warm-up before the cosine decay.</summary>
@@ -40,6 +42,7 @@ public sealed record HeadTrainerOptions
     internal void Validate()
     {
         if (Steps < 1) throw new ArgumentOutOfRangeException(nameof(Steps), Steps, "must be >= 1");
+        if (SamplesPerStep < 1) throw new ArgumentOutOfRangeException(nameof(SamplesPerStep), SamplesPerStep, "must be >= 1");
         if (!(LearningRate > 0)) throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, "must be > 0");
         if (WarmupSteps < 0) throw new ArgumentOutOfRangeException(nameof(WarmupSteps), WarmupSteps, "must be >= 0");
         if (!(TauStart > 0 && TauEnd > 0)) throw new ArgumentOutOfRangeException(nameof(TauStart), $"{TauStart} -> {TauEnd}", "temperatures must be > 0");
