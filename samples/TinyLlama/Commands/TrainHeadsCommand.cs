@@ -83,7 +83,6 @@ internal static class TrainHeadsCommand
         return bestLosses;
     }
 
-    /// <summary>Checked before anything loads, so a bad value fails at once.</summary>
     public static Option<int> SamplesPerStepOption(int defaultValue) => new("--samples-per-step")
     {
         Description = "marked samples whose gradients each optimizer step averages",
@@ -96,6 +95,7 @@ internal static class TrainHeadsCommand
         if (samplesPerStep < 1) throw new ArgumentException($"--samples-per-step must be at least 1 (got {samplesPerStep})");
     }
 
+    /// <summary>Checked before anything loads, so a bad value fails at once.</summary>
     public static void RequireCandidates(int candidates)
     {
         if (candidates < 1) throw new ArgumentException($"--candidates must be at least 1 (got {candidates})");
