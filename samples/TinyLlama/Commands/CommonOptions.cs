@@ -15,4 +15,10 @@ internal static class CommonOptions
         Description = what,
         DefaultValueFactory = _ => fallback,
     };
+
+    /// <summary>Refuses a count option below 1 in one line that names it; commands call it before anything loads.</summary>
+    public static void RequireAtLeastOne(string option, int value)
+    {
+        if (value < 1) throw new ArgumentException($"{option} must be at least 1 (got {value})");
+    }
 }

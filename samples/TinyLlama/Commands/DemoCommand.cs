@@ -25,8 +25,8 @@ internal static class DemoCommand
         command.SetAction(parse =>
         {
             var watch = Stopwatch.StartNew();
-            TrainHeadsCommand.RequireCandidates(parse.GetValue(candidates));
-            TrainHeadsCommand.RequireSamplesPerStep(parse.GetValue(perStep));
+            CommonOptions.RequireAtLeastOne("--candidates", parse.GetValue(candidates));
+            CommonOptions.RequireAtLeastOne("--samples-per-step", parse.GetValue(perStep));
             var outDirectory = parse.GetValue(output)!;
             Directory.CreateDirectory(outDirectory);
             bool skipTraining = parse.GetValue(skip);

@@ -32,8 +32,7 @@ internal static class TrainBaseCommand
                 throw new ArgumentException($"--lengths has {stageLengths.Length} stages but --max-keys has {stageKeys.Length}: give one --max-keys per length");
             if (stageKeys.Any(k => k < 2))
                 throw new ArgumentException($"--max-keys must be at least 2 (got {string.Join(' ', stageKeys)})");
-            if (parse.GetValue(questions) < 1)
-                throw new ArgumentException($"--multikey-questions must be at least 1 (got {parse.GetValue(questions)})");
+            CommonOptions.RequireAtLeastOne("--multikey-questions", parse.GetValue(questions));
             var options = new BaseTrainingOptions
             {
                 MaxTime = TimeSpan.FromMinutes(parse.GetValue(minutes)),

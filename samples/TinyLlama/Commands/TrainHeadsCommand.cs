@@ -25,8 +25,8 @@ internal static class TrainHeadsCommand
         };
         command.SetAction(parse =>
         {
-            RequireCandidates(parse.GetValue(candidates));
-            RequireSamplesPerStep(parse.GetValue(perStep));
+            CommonOptions.RequireAtLeastOne("--candidates", parse.GetValue(candidates));
+            CommonOptions.RequireAtLeastOne("--samples-per-step", parse.GetValue(perStep));
             using var session = ModelSession.Open(parse.GetValue(model), loadHeads: false);
             var samples = MarkedSampleStore.Load(parse.GetValue(marked)!);
             var path = parse.GetValue(output) ?? session.HeadsPath;
@@ -52,7 +52,7 @@ internal static class TrainHeadsCommand
     public static IReadOnlyList<LossTerms> Run(ModelSession session, IReadOnlyList<MarkedSample> samples, HeadTrainerOptions options, string headsPath,
         int candidates = 1)
     {
-        RequireCandidates(candidates);
+        CommonOptions.RequireAtLeastOne("--candidates", candidates);
         if (candidates == 1) return TrainOne(session, samples, options, headsPath);
         var validation = HeadSelection.ValidationSamples(ValidationPerTask, ValidationLengths);
         var dense = Progress.Run($"dense answers on {validation.Count} validation samples", validation.Count,
@@ -88,18 +88,6 @@ internal static class TrainHeadsCommand
         Description = "marked samples whose gradients each optimizer step averages",
         DefaultValueFactory = _ => defaultValue,
     };
-
-    /// <summary>Refuses a --samples-per-step below 1 before anything is loaded.</summary>
-    public static void RequireSamplesPerStep(int samplesPerStep)
-    {
-        if (samplesPerStep < 1) throw new ArgumentException($"--samples-per-step must be at least 1 (got {samplesPerStep})");
-    }
-
-    /// <summary>Checked before anything loads, so a bad value fails at once.</summary>
-    public static void RequireCandidates(int candidates)
-    {
-        if (candidates < 1) throw new ArgumentException($"--candidates must be at least 1 (got {candidates})");
-    }
 
     private const int ValidationPerTask = 30;
     private static readonly int[] ValidationLengths = [512, 1024];
