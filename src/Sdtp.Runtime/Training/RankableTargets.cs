@@ -16,7 +16,7 @@ public static class RankableTargets
     /// The target of stage <paramref name="stage"/>: each token's largest normalised saliency over stages 0..stage.
     /// A token dropped at a stage is gone from every later layer, and a stage's gradient x input is only a first-order
     /// estimate: it can rate low a token that was salient before and that later layers still need. Used directly as the
-    /// pruning score on the default model (40 samples each at 512 and 1024 tokens, dense 40 of 40 right): per-stage
+    /// pruning score on the default model (40 samples per task at 512 and 1024 tokens, dense 40 of 40 right): per-stage
     /// saliency kept 26 multi-key and 25 multi-value answers, carried forward 40 and 40 (passkey 40 both).
     /// </summary>
     public static float[] CarriedForward(IReadOnlyList<float[]> saliency, int stage)
