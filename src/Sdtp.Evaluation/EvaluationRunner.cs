@@ -63,7 +63,7 @@ public sealed class EvaluationRunner(LlamaForCausalLM model, ITextTokenizer toke
         progress?.Invoke(new("head quality", 1, 1));
 
         int flopsLength = settings.LatencyLengths.Max();
-        var flops = PrefillFlops.Estimate(model.Config, schedule, flopsLength);
+        var flops = PrefillFlops.Estimate(model.Config, schedule, flopsLength, heads.InnerSize);
         var paper = PrefillFlops.EstimatePaperConvention(model.Config, schedule, flopsLength);
         var perLayer = schedule.TokensPerLayer(flopsLength, model.Config.NumHiddenLayers);
 

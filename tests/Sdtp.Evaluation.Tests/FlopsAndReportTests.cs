@@ -20,6 +20,8 @@ public class FlopsAndReportTests
         Assert.Equal(1152 + 192 + 2304, PrefillFlops.Layer(Config, 3));
         // Head on 3 tokens: 2*3*(8*2 + 2*2) = 120.
         Assert.Equal(120, PrefillFlops.Head(Config, 3));
+        // An average of two heads (4 hidden units): 2*3*(8*4 + 4*2) = 240.
+        Assert.Equal(240, PrefillFlops.Head(Config, 3, headInnerSize: 4));
     }
 
     [Fact]
@@ -30,6 +32,7 @@ public class FlopsAndReportTests
         double lmHead = 2 * 8 * 10;
         Assert.Equal(2 * PrefillFlops.Layer(Config, 10) + lmHead, estimate.Dense);
         Assert.Equal(PrefillFlops.Layer(Config, 10) + PrefillFlops.Head(Config, 10) + PrefillFlops.Layer(Config, 5) + lmHead, estimate.Pruned);
+        Assert.Equal(estimate.Pruned + PrefillFlops.Head(Config, 10), PrefillFlops.Estimate(Config, schedule, 10, headInnerSize: 4).Pruned);
         var paper = PrefillFlops.EstimatePaperConvention(Config, schedule, 10);
         Assert.Equal(2 * (8 * 10 * 64 + 6 * 10 * 8 * 16 + 3 * 100 * 8) + 4 * 10 * 10 * 8, paper.Dense);
         Assert.Equal((8 * 10 * 64 + 6 * 10 * 8 * 16 + 3 * 100 * 8) + (8 * 5 * 64 + 6 * 5 * 8 * 16 + 3 * 25 * 8) + 4 * 5 * 10 * 8, paper.Pruned);

@@ -53,4 +53,43 @@ public class SaliencyHeadsTests
         using var score = head.Score(hidden);
         Assert.True(score.allclose(logits.select(-1, 0) - logits.select(-1, 1)));
     }
+
+    [Fact]
+    public void Average_scores_are_the_mean_of_the_members_scores_and_load_at_their_width()
+    {
+        using var dir = new TempDirectory();
+        using var a = new SaliencyHeads(Schedule, 32, CPU);
+        using var b = new SaliencyHeads(Schedule, 32, CPU);
+        a.ResetParameters(1);
+        b.ResetParameters(2);
+        using var average = SaliencyHeads.Average([a, b]);
+        Assert.Equal(16, average.InnerSize);
+        using var hidden = randn(2, 7, 32);
+        for (int stage = 0; stage < 2; stage++)
+        {
+            using var expected = (a.ForStage(stage).Score(hidden) + b.ForStage(stage).Score(hidden)) / 2;
+            using var actual = average.ForStage(stage).Score(hidden);
+            Assert.True(actual.allclose(expected, rtol: 0, atol: 1e-5), $"stage {stage}");
+        }
+
+        var path = dir.File(SaliencyHeads.FileName);
+        average.Save(path, Schedule);
+        using var loaded = SaliencyHeads.Load(path, Schedule, 32, CPU);
+        Assert.Equal(16, loaded.InnerSize);
+        using var reloaded = loaded.ForStage(1).Score(hidden);
+        using var original = average.ForStage(1).Score(hidden);
+        Assert.True(reloaded.equal(original).all().item<bool>());
+        using var file = SafeTensorsFile.Open(path);
+        Assert.Equal("16", file.Metadata["sdtp.inner_size"]);
+    }
+
+    [Fact]
+    public void Average_of_heads_at_other_layers_is_refused_by_name()
+    {
+        using var a = new SaliencyHeads(Schedule, 32, CPU);
+        using var b = new SaliencyHeads(PruningSchedule.Explicit([new(2, 0.8), new(6, 0.8)]), 32, CPU);
+        var e = Assert.Throws<ArgumentException>(() => SaliencyHeads.Average([a, b]));
+        Assert.Contains("heads 1 sit at layers [2, 6] with hidden size 32, heads 0 at [2, 5] with 32", e.Message);
+        Assert.Throws<ArgumentException>(() => SaliencyHeads.Average([]));
+    }
 }

@@ -64,6 +64,13 @@ public class LlamaForCausalLM : nn.Module
         return resource;
     }
 
+    /// <summary>Disposes <paramref name="resource"/> now, before the model, when generated code replaces it.</summary>
+    protected void Release(IDisposable resource)
+    {
+        owned.Remove(resource);
+        resource.Dispose();
+    }
+
     /// <inheritdoc/>
     protected override void Dispose(bool disposing)
     {

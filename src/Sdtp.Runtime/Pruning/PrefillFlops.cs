@@ -14,7 +14,8 @@ public sealed record FlopsEstimate(double Dense, double Pruned)
 /// <summary>
 /// The FLOPs formulas of <c>SDTP-METHOD.md</c>. Project convention, per layer on n tokens (GQA-aware, causal):
 /// projections 2n(d*q + 2*d*kv + q*d) with q = heads*head_dim, kv = kv_heads*head_dim; attention 2*2*n*c*q with c =
-/// (n+1)/2 keys on average under the causal mask; SwiGLU 2*3*n*d*m. A head at a stage adds 2n(d*d/4 + d/4*2); the LM
+/// (n+1)/2 keys on average under the causal mask; SwiGLU 2*3*n*d*m. A head of i hidden units (i = d/4 by default) at
+/// a stage adds 2n(d*i + i*2); the LM
 /// head 2*d*V for the last position only, dense and pruned alike. Selection (top-k, gather) is not counted. The
 /// paper's convention: per layer 8nd^2 + 6ndm + 3n^2 d (no GQA), plus 4nVd.
 /// </summary>
@@ -31,15 +32,18 @@ public static class PrefillFlops
         return projections + attention + mlp;
     }
 
-    /// <summary>FLOPs of one saliency head on <paramref name="tokens"/> tokens.</summary>
-    public static double Head(ModelConfig c, long tokens)
+    /// <summary>FLOPs of one saliency head of <paramref name="headInnerSize"/> hidden units (default d/4) on <paramref name="tokens"/> tokens.</summary>
+    public static double Head(ModelConfig c, long tokens, long? headInnerSize = null)
     {
-        double d = c.HiddenSize, inner = Math.Max(1, c.HiddenSize / 4);
+        double d = c.HiddenSize, inner = headInnerSize ?? SaliencyHead.DefaultInnerSize(c.HiddenSize);
         return 2.0 * tokens * (d * inner + inner * 2);
     }
 
-    /// <summary>Project-convention prefill FLOPs of a <paramref name="length"/>-token prompt under <paramref name="schedule"/>.</summary>
-    public static FlopsEstimate Estimate(ModelConfig c, PruningSchedule schedule, int length)
+    /// <summary>
+    /// Project-convention prefill FLOPs of a <paramref name="length"/>-token prompt under <paramref name="schedule"/>,
+    /// with heads of <paramref name="headInnerSize"/> hidden units (default d/4).
+    /// </summary>
+    public static FlopsEstimate Estimate(ModelConfig c, PruningSchedule schedule, int length, long? headInnerSize = null)
     {
         var perLayer = schedule.TokensPerLayer(length, c.NumHiddenLayers);
         double lmHead = 2.0 * c.HiddenSize * c.VocabSize;
@@ -50,7 +54,7 @@ public static class PrefillFlops
         {
             // The head scores the tokens reaching a stage only when the stage drops some (as the prefill does).
             if (schedule.StageAt(layer) >= 0 && perLayer[layer] < present)
-                pruned += Head(c, present);
+                pruned += Head(c, present, headInnerSize);
             pruned += Layer(c, perLayer[layer]);
             present = perLayer[layer];
         }

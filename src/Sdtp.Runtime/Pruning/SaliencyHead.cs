@@ -4,8 +4,9 @@ using static TorchSharp.torch;
 namespace Sdtp.Pruning;
 
 /// <summary>
-/// The prediction module of one stage: Linear(d, d/4) -> GELU -> Linear(d/4, 2) on each token's hidden state, giving
-/// keep/drop logits. The keep score is their difference, so top-k on it is top-k on P(keep).
+/// The prediction module of one stage: Linear(d, inner) -> GELU -> Linear(inner, 2) on each token's hidden state, giving
+/// keep/drop logits (inner = d/4 by default, the method's choice). The keep score is their difference, so top-k on it
+/// is top-k on P(keep). An average of several heads (<see cref="SaliencyHeads.Average"/>) is one wider head.
 /// <para>
 /// (Choice) The hidden state is first divided by its root mean square (no learned scale). The residual stream of a
 /// trained model has large norms that differ by layer and token; fed raw, the heads of the demo model saturated and
@@ -17,14 +18,21 @@ public sealed class SaliencyHead : nn.Module<Tensor, Tensor>
     private readonly Linear fc1;
     private readonly Linear fc2;
 
-    /// <summary>A head for hidden width <paramref name="hiddenSize"/>.</summary>
-    public SaliencyHead(long hiddenSize, Device? device = null, ScalarType? dtype = null) : base(nameof(SaliencyHead))
+    /// <summary>A head for hidden width <paramref name="hiddenSize"/> with <paramref name="innerSize"/> hidden units (default <see cref="DefaultInnerSize"/>).</summary>
+    public SaliencyHead(long hiddenSize, Device? device = null, ScalarType? dtype = null, long? innerSize = null) : base(nameof(SaliencyHead))
     {
-        long inner = Math.Max(1, hiddenSize / 4);
+        long inner = innerSize ?? DefaultInnerSize(hiddenSize);
+        if (inner < 1) throw new ArgumentOutOfRangeException(nameof(innerSize), inner, "a head needs at least one hidden unit");
         fc1 = nn.Linear(hiddenSize, inner, hasBias: true, device, dtype);
         fc2 = nn.Linear(inner, 2, hasBias: true, device, dtype);
         RegisterComponents();
     }
+
+    /// <summary>The method's hidden width for a model of width <paramref name="hiddenSize"/>: d/4 (at least 1).</summary>
+    public static long DefaultInnerSize(long hiddenSize) => Math.Max(1, hiddenSize / 4);
+
+    /// <summary>Hidden units between the two projections.</summary>
+    public long InnerSize => fc1.out_features;
 
     /// <summary>First projection (the generated forward inlines its math, after <see cref="NormalizeInput"/>).</summary>
     public Linear Fc1 => fc1;

@@ -42,8 +42,7 @@ public sealed class HeadTrainer : IDisposable
         this.options = options ?? new HeadTrainerOptions();
         this.options.Validate();
         schedule.Validate(model.Layers.Count);
-        if (heads.Layers.Count != schedule.Stages.Count || !heads.Layers.SequenceEqual(schedule.Stages.Select(s => s.Layer)))
-            throw new ArgumentException($"heads sit at layers [{string.Join(", ", heads.Layers)}] but the schedule prunes at [{string.Join(", ", schedule.Stages.Select(s => s.Layer))}]", nameof(heads));
+        SaliencyHeads.CheckFits(heads, schedule, model.Config.HiddenSize);
         this.model = model;
         this.schedule = schedule;
         this.heads = heads;
