@@ -79,6 +79,32 @@ public class GeneratedForwardTests
     }
 
     [Fact]
+    public void Averaged_heads_load_into_the_generated_model_and_its_prefill_uses_them()
+    {
+        using var dir = new TempDirectory();
+        using var model = Build(c => new GeneratedTinyLlama(c), 5, 21);
+        var schedule = GeneratedTinyLlama.SdtpPlan.Schedule;
+        using var other = new SaliencyHeads(schedule, model.Config.HiddenSize, CPU);
+        other.ResetParameters(5);
+        using (var average = SaliencyHeads.Average([model.SdtpHeads, other]))
+            average.Save(dir.File(SaliencyHeads.FileName), schedule);
+
+        model.LoadSdtpHeads(dir.File(SaliencyHeads.FileName));
+        Assert.Equal(2 * SaliencyHead.DefaultInnerSize(model.Config.HiddenSize), model.SdtpHeads.InnerSize);
+        using var ids = Prompt(1, 50, 7);
+        var options = new PrefillOptions { RecordKeptPositions = true };
+        var generated = model.SdtpPrefill(ids, options: options);
+        var reference = PrunedPrefill.Run(model, schedule, new SaliencyHeadScorer(model.SdtpHeads), ids, options: options);
+        for (int s = 0; s < reference.Report.Stages.Count; s++)
+            Assert.Equal(reference.Report.Stages[s].KeptPositions[0], generated.Report.Stages[s].KeptPositions[0]);
+        Assert.True(generated.LastLogits.allclose(reference.LastLogits, rtol: 0, atol: 1e-5));
+
+        using var misplaced = new SaliencyHeads(PruningSchedule.Explicit([new(1, 0.5)]), model.Config.HiddenSize, CPU);
+        var e = Assert.Throws<ArgumentException>(() => model.UseSdtpHeads(misplaced));
+        Assert.Contains("heads sit at layers [1] but the schedule prunes at [1, 2, 4]", e.Message);
+    }
+
+    [Fact]
     public void Generated_training_forward_equals_the_reference_soft_forward()
     {
         var (model, sdtp) = Model("explicit");

@@ -99,9 +99,20 @@ internal static class SdtpEmitter
         w.Line("public global::Sdtp.Pruning.SaliencyHeads SdtpHeads =>");
         w.Line("    sdtpHeads ??= Own(new global::Sdtp.Pruning.SaliencyHeads(SdtpPlan.Schedule, Config.HiddenSize, Device, DType));");
         w.Line();
-        w.Line("/// <summary>Loads trained heads (an <c>sdtp_heads.safetensors</c> file), checking every name and shape.</summary>");
+        w.Line("/// <summary>Loads trained heads (an <c>sdtp_heads.safetensors</c> file, any inner width), checking every name and shape, in place of the current ones.</summary>");
         w.Line(GeneratedCode);
-        w.Line("public void LoadSdtpHeads(string path) => global::Sdtp.Checkpoints.HuggingFaceCheckpoint.LoadFile(SdtpHeads, path);");
+        w.Line("public void LoadSdtpHeads(string path) =>");
+        w.Line("    UseSdtpHeads(global::Sdtp.Pruning.SaliencyHeads.Load(path, SdtpPlan.Schedule, Config.HiddenSize, Device, DType));");
+        w.Line();
+        w.Line("/// <summary>Makes <paramref name=\"heads\"/> this model's heads (disposed with it); the heads they replace are disposed.</summary>");
+        w.Line(GeneratedCode);
+        using (w.Block("public void UseSdtpHeads(global::Sdtp.Pruning.SaliencyHeads heads)"))
+        {
+            w.Line("global::Sdtp.Pruning.SaliencyHeads.CheckFits(heads, SdtpPlan.Schedule, Config.HiddenSize);");
+            w.Line("if (ReferenceEquals(heads, sdtpHeads)) return;");
+            w.Line("if (sdtpHeads is not null) Release(sdtpHeads);");
+            w.Line("sdtpHeads = Own(heads);");
+        }
     }
 
     private static void EmitPrefill(IndentedWriter w, SdtpModelInfo model)
@@ -159,7 +170,7 @@ internal static class SdtpEmitter
     private static void EmitHeadLogits(IndentedWriter w, SdtpModelInfo model, int stage)
     {
         var info = model.Stages[stage];
-        w.Line($"/// <summary>Head of stage {Int(stage)} (layer {Int(info.Layer)}): RMS-normalised input -> Linear(d, d/4) -> GELU -> Linear(d/4, 2), on its weights.</summary>");
+        w.Line($"/// <summary>Head of stage {Int(stage)} (layer {Int(info.Layer)}): RMS-normalised input -> Linear(d, inner) -> GELU -> Linear(inner, 2), on its weights.</summary>");
         w.Line(GeneratedCode);
         using (w.Block($"private static {Tensor} SdtpHeadLogits{Int(stage)}(global::Sdtp.Pruning.SaliencyHeads heads, {Tensor} hidden)"))
         {

@@ -43,9 +43,20 @@ namespace Samples
         public global::Sdtp.Pruning.SaliencyHeads SdtpHeads =>
             sdtpHeads ??= Own(new global::Sdtp.Pruning.SaliencyHeads(SdtpPlan.Schedule, Config.HiddenSize, Device, DType));
 
-        /// <summary>Loads trained heads (an <c>sdtp_heads.safetensors</c> file), checking every name and shape.</summary>
+        /// <summary>Loads trained heads (an <c>sdtp_heads.safetensors</c> file, any inner width), checking every name and shape, in place of the current ones.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("Sdtp.Generators", "0.1.0")]
-        public void LoadSdtpHeads(string path) => global::Sdtp.Checkpoints.HuggingFaceCheckpoint.LoadFile(SdtpHeads, path);
+        public void LoadSdtpHeads(string path) =>
+            UseSdtpHeads(global::Sdtp.Pruning.SaliencyHeads.Load(path, SdtpPlan.Schedule, Config.HiddenSize, Device, DType));
+
+        /// <summary>Makes <paramref name="heads"/> this model's heads (disposed with it); the heads they replace are disposed.</summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("Sdtp.Generators", "0.1.0")]
+        public void UseSdtpHeads(global::Sdtp.Pruning.SaliencyHeads heads)
+        {
+            global::Sdtp.Pruning.SaliencyHeads.CheckFits(heads, SdtpPlan.Schedule, Config.HiddenSize);
+            if (ReferenceEquals(heads, sdtpHeads)) return;
+            if (sdtpHeads is not null) Release(sdtpHeads);
+            sdtpHeads = Own(heads);
+        }
 
         /// <inheritdoc/>
         [global::System.CodeDom.Compiler.GeneratedCode("Sdtp.Generators", "0.1.0")]
@@ -167,7 +178,7 @@ namespace Samples
             return state.Finish();
         }
 
-        /// <summary>Head of stage 0 (layer 2): RMS-normalised input -> Linear(d, d/4) -> GELU -> Linear(d/4, 2), on its weights.</summary>
+        /// <summary>Head of stage 0 (layer 2): RMS-normalised input -> Linear(d, inner) -> GELU -> Linear(inner, 2), on its weights.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("Sdtp.Generators", "0.1.0")]
         private static global::TorchSharp.torch.Tensor SdtpHeadLogits0(global::Sdtp.Pruning.SaliencyHeads heads, global::TorchSharp.torch.Tensor hidden)
         {
@@ -178,7 +189,7 @@ namespace Samples
             return global::TorchSharp.torch.nn.functional.linear(inner, head.Fc2.weight!, head.Fc2.bias).MoveToOuterDisposeScope();
         }
 
-        /// <summary>Head of stage 1 (layer 3): RMS-normalised input -> Linear(d, d/4) -> GELU -> Linear(d/4, 2), on its weights.</summary>
+        /// <summary>Head of stage 1 (layer 3): RMS-normalised input -> Linear(d, inner) -> GELU -> Linear(inner, 2), on its weights.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("Sdtp.Generators", "0.1.0")]
         private static global::TorchSharp.torch.Tensor SdtpHeadLogits1(global::Sdtp.Pruning.SaliencyHeads heads, global::TorchSharp.torch.Tensor hidden)
         {
@@ -189,7 +200,7 @@ namespace Samples
             return global::TorchSharp.torch.nn.functional.linear(inner, head.Fc2.weight!, head.Fc2.bias).MoveToOuterDisposeScope();
         }
 
-        /// <summary>Head of stage 2 (layer 4): RMS-normalised input -> Linear(d, d/4) -> GELU -> Linear(d/4, 2), on its weights.</summary>
+        /// <summary>Head of stage 2 (layer 4): RMS-normalised input -> Linear(d, inner) -> GELU -> Linear(inner, 2), on its weights.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("Sdtp.Generators", "0.1.0")]
         private static global::TorchSharp.torch.Tensor SdtpHeadLogits2(global::Sdtp.Pruning.SaliencyHeads heads, global::TorchSharp.torch.Tensor hidden)
         {
@@ -200,7 +211,7 @@ namespace Samples
             return global::TorchSharp.torch.nn.functional.linear(inner, head.Fc2.weight!, head.Fc2.bias).MoveToOuterDisposeScope();
         }
 
-        /// <summary>Head of stage 3 (layer 5): RMS-normalised input -> Linear(d, d/4) -> GELU -> Linear(d/4, 2), on its weights.</summary>
+        /// <summary>Head of stage 3 (layer 5): RMS-normalised input -> Linear(d, inner) -> GELU -> Linear(inner, 2), on its weights.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("Sdtp.Generators", "0.1.0")]
         private static global::TorchSharp.torch.Tensor SdtpHeadLogits3(global::Sdtp.Pruning.SaliencyHeads heads, global::TorchSharp.torch.Tensor hidden)
         {
@@ -211,7 +222,7 @@ namespace Samples
             return global::TorchSharp.torch.nn.functional.linear(inner, head.Fc2.weight!, head.Fc2.bias).MoveToOuterDisposeScope();
         }
 
-        /// <summary>Head of stage 4 (layer 6): RMS-normalised input -> Linear(d, d/4) -> GELU -> Linear(d/4, 2), on its weights.</summary>
+        /// <summary>Head of stage 4 (layer 6): RMS-normalised input -> Linear(d, inner) -> GELU -> Linear(inner, 2), on its weights.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("Sdtp.Generators", "0.1.0")]
         private static global::TorchSharp.torch.Tensor SdtpHeadLogits4(global::Sdtp.Pruning.SaliencyHeads heads, global::TorchSharp.torch.Tensor hidden)
         {
@@ -222,7 +233,7 @@ namespace Samples
             return global::TorchSharp.torch.nn.functional.linear(inner, head.Fc2.weight!, head.Fc2.bias).MoveToOuterDisposeScope();
         }
 
-        /// <summary>Head of stage 5 (layer 7): RMS-normalised input -> Linear(d, d/4) -> GELU -> Linear(d/4, 2), on its weights.</summary>
+        /// <summary>Head of stage 5 (layer 7): RMS-normalised input -> Linear(d, inner) -> GELU -> Linear(inner, 2), on its weights.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("Sdtp.Generators", "0.1.0")]
         private static global::TorchSharp.torch.Tensor SdtpHeadLogits5(global::Sdtp.Pruning.SaliencyHeads heads, global::TorchSharp.torch.Tensor hidden)
         {
@@ -233,7 +244,7 @@ namespace Samples
             return global::TorchSharp.torch.nn.functional.linear(inner, head.Fc2.weight!, head.Fc2.bias).MoveToOuterDisposeScope();
         }
 
-        /// <summary>Head of stage 6 (layer 8): RMS-normalised input -> Linear(d, d/4) -> GELU -> Linear(d/4, 2), on its weights.</summary>
+        /// <summary>Head of stage 6 (layer 8): RMS-normalised input -> Linear(d, inner) -> GELU -> Linear(inner, 2), on its weights.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("Sdtp.Generators", "0.1.0")]
         private static global::TorchSharp.torch.Tensor SdtpHeadLogits6(global::Sdtp.Pruning.SaliencyHeads heads, global::TorchSharp.torch.Tensor hidden)
         {
@@ -244,7 +255,7 @@ namespace Samples
             return global::TorchSharp.torch.nn.functional.linear(inner, head.Fc2.weight!, head.Fc2.bias).MoveToOuterDisposeScope();
         }
 
-        /// <summary>Head of stage 7 (layer 9): RMS-normalised input -> Linear(d, d/4) -> GELU -> Linear(d/4, 2), on its weights.</summary>
+        /// <summary>Head of stage 7 (layer 9): RMS-normalised input -> Linear(d, inner) -> GELU -> Linear(inner, 2), on its weights.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("Sdtp.Generators", "0.1.0")]
         private static global::TorchSharp.torch.Tensor SdtpHeadLogits7(global::Sdtp.Pruning.SaliencyHeads heads, global::TorchSharp.torch.Tensor hidden)
         {
@@ -255,7 +266,7 @@ namespace Samples
             return global::TorchSharp.torch.nn.functional.linear(inner, head.Fc2.weight!, head.Fc2.bias).MoveToOuterDisposeScope();
         }
 
-        /// <summary>Head of stage 8 (layer 10): RMS-normalised input -> Linear(d, d/4) -> GELU -> Linear(d/4, 2), on its weights.</summary>
+        /// <summary>Head of stage 8 (layer 10): RMS-normalised input -> Linear(d, inner) -> GELU -> Linear(inner, 2), on its weights.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("Sdtp.Generators", "0.1.0")]
         private static global::TorchSharp.torch.Tensor SdtpHeadLogits8(global::Sdtp.Pruning.SaliencyHeads heads, global::TorchSharp.torch.Tensor hidden)
         {
@@ -266,7 +277,7 @@ namespace Samples
             return global::TorchSharp.torch.nn.functional.linear(inner, head.Fc2.weight!, head.Fc2.bias).MoveToOuterDisposeScope();
         }
 
-        /// <summary>Head of stage 9 (layer 11): RMS-normalised input -> Linear(d, d/4) -> GELU -> Linear(d/4, 2), on its weights.</summary>
+        /// <summary>Head of stage 9 (layer 11): RMS-normalised input -> Linear(d, inner) -> GELU -> Linear(inner, 2), on its weights.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("Sdtp.Generators", "0.1.0")]
         private static global::TorchSharp.torch.Tensor SdtpHeadLogits9(global::Sdtp.Pruning.SaliencyHeads heads, global::TorchSharp.torch.Tensor hidden)
         {

@@ -47,9 +47,20 @@ namespace Company.Models.Serving
                 public global::Sdtp.Pruning.SaliencyHeads SdtpHeads =>
                     sdtpHeads ??= Own(new global::Sdtp.Pruning.SaliencyHeads(SdtpPlan.Schedule, Config.HiddenSize, Device, DType));
 
-                /// <summary>Loads trained heads (an <c>sdtp_heads.safetensors</c> file), checking every name and shape.</summary>
+                /// <summary>Loads trained heads (an <c>sdtp_heads.safetensors</c> file, any inner width), checking every name and shape, in place of the current ones.</summary>
                 [global::System.CodeDom.Compiler.GeneratedCode("Sdtp.Generators", "0.1.0")]
-                public void LoadSdtpHeads(string path) => global::Sdtp.Checkpoints.HuggingFaceCheckpoint.LoadFile(SdtpHeads, path);
+                public void LoadSdtpHeads(string path) =>
+                    UseSdtpHeads(global::Sdtp.Pruning.SaliencyHeads.Load(path, SdtpPlan.Schedule, Config.HiddenSize, Device, DType));
+
+                /// <summary>Makes <paramref name="heads"/> this model's heads (disposed with it); the heads they replace are disposed.</summary>
+                [global::System.CodeDom.Compiler.GeneratedCode("Sdtp.Generators", "0.1.0")]
+                public void UseSdtpHeads(global::Sdtp.Pruning.SaliencyHeads heads)
+                {
+                    global::Sdtp.Pruning.SaliencyHeads.CheckFits(heads, SdtpPlan.Schedule, Config.HiddenSize);
+                    if (ReferenceEquals(heads, sdtpHeads)) return;
+                    if (sdtpHeads is not null) Release(sdtpHeads);
+                    sdtpHeads = Own(heads);
+                }
 
                 /// <inheritdoc/>
                 [global::System.CodeDom.Compiler.GeneratedCode("Sdtp.Generators", "0.1.0")]
@@ -118,7 +129,7 @@ namespace Company.Models.Serving
                     return state.Finish();
                 }
 
-                /// <summary>Head of stage 0 (layer 1): RMS-normalised input -> Linear(d, d/4) -> GELU -> Linear(d/4, 2), on its weights.</summary>
+                /// <summary>Head of stage 0 (layer 1): RMS-normalised input -> Linear(d, inner) -> GELU -> Linear(inner, 2), on its weights.</summary>
                 [global::System.CodeDom.Compiler.GeneratedCode("Sdtp.Generators", "0.1.0")]
                 private static global::TorchSharp.torch.Tensor SdtpHeadLogits0(global::Sdtp.Pruning.SaliencyHeads heads, global::TorchSharp.torch.Tensor hidden)
                 {
@@ -129,7 +140,7 @@ namespace Company.Models.Serving
                     return global::TorchSharp.torch.nn.functional.linear(inner, head.Fc2.weight!, head.Fc2.bias).MoveToOuterDisposeScope();
                 }
 
-                /// <summary>Head of stage 1 (layer 3): RMS-normalised input -> Linear(d, d/4) -> GELU -> Linear(d/4, 2), on its weights.</summary>
+                /// <summary>Head of stage 1 (layer 3): RMS-normalised input -> Linear(d, inner) -> GELU -> Linear(inner, 2), on its weights.</summary>
                 [global::System.CodeDom.Compiler.GeneratedCode("Sdtp.Generators", "0.1.0")]
                 private static global::TorchSharp.torch.Tensor SdtpHeadLogits1(global::Sdtp.Pruning.SaliencyHeads heads, global::TorchSharp.torch.Tensor hidden)
                 {
@@ -140,7 +151,7 @@ namespace Company.Models.Serving
                     return global::TorchSharp.torch.nn.functional.linear(inner, head.Fc2.weight!, head.Fc2.bias).MoveToOuterDisposeScope();
                 }
 
-                /// <summary>Head of stage 2 (layer 5): RMS-normalised input -> Linear(d, d/4) -> GELU -> Linear(d/4, 2), on its weights.</summary>
+                /// <summary>Head of stage 2 (layer 5): RMS-normalised input -> Linear(d, inner) -> GELU -> Linear(inner, 2), on its weights.</summary>
                 [global::System.CodeDom.Compiler.GeneratedCode("Sdtp.Generators", "0.1.0")]
                 private static global::TorchSharp.torch.Tensor SdtpHeadLogits2(global::Sdtp.Pruning.SaliencyHeads heads, global::TorchSharp.torch.Tensor hidden)
                 {
