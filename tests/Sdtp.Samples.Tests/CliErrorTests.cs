@@ -52,13 +52,7 @@ public class CliErrorTests
         Directory.CreateDirectory(dir);
         try
         {
-            File.WriteAllText(Path.Combine(dir, "config.json"), """
-                {"model_type": "llama", "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 8,
-                 "num_attention_heads": 4, "vocab_size": 259}
-                """);
-            Sdtp.Tokenization.TokenizerLoader.WriteByteTokenizerMarker(dir);
-            using (var model = new Sdtp.Modeling.LlamaForCausalLM(Sdtp.Modeling.ModelConfig.Load(Path.Combine(dir, "config.json")), TorchSharp.torch.CPU))
-                Sdtp.Checkpoints.HuggingFaceCheckpoint.Save(model, dir);
+            TinyCheckpoint.Write(dir);
             var (code, error) = Run("train-heads", "--model", dir, "--marked", Path.Combine(dir, "none.jsonl"));
             Assert.Equal(1, code);
             Assert.Contains("none.jsonl: marked samples file not found (run 'sdtp mark' first)", error);

@@ -16,19 +16,21 @@ internal sealed class ModelSession : IDisposable
     /// <summary>The shipped default checkpoint, copied next to the executable.</summary>
     public static string DefaultModelDirectory => Path.Combine(AppContext.BaseDirectory, "model");
 
+    private SaliencyHeads referenceHeads; // the reference path's heads; the annotated model owns its own
+
     private ModelSession(LlamaForCausalLM model, ITextTokenizer tokenizer, PruningSchedule schedule, SaliencyHeads heads, string directory)
     {
         Model = model;
         Tokenizer = tokenizer;
         Schedule = schedule;
-        Heads = heads;
+        referenceHeads = heads;
         Directory = directory;
     }
 
     public LlamaForCausalLM Model { get; }
     public ITextTokenizer Tokenizer { get; }
     public PruningSchedule Schedule { get; }
-    public SaliencyHeads Heads { get; }
+    public SaliencyHeads Heads => Model is TinyLlama tiny ? tiny.SdtpHeads : referenceHeads;
     public string Directory { get; }
     public string HeadsPath => Path.Combine(Directory, SaliencyHeads.FileName);
     public bool UsesGeneratedForward => Model is TinyLlama;
@@ -62,9 +64,26 @@ internal sealed class ModelSession : IDisposable
         {
             if (!File.Exists(session.HeadsPath))
                 throw new FileNotFoundException($"{session.HeadsPath}: no trained heads (run 'sdtp train-heads --model {directory}')");
-            HuggingFaceCheckpoint.LoadFile(heads, session.HeadsPath);
+            session.LoadHeads(session.HeadsPath);
         }
         return session;
+    }
+
+    /// <summary>Loads heads of any inner width from <paramref name="path"/> in place of the current ones.</summary>
+    public void LoadHeads(string path) => UseHeads(SaliencyHeads.Load(path, Schedule, Model.Config.HiddenSize, Model.Device, Model.DType));
+
+    /// <summary>Makes <paramref name="heads"/> the session's heads (the session disposes them; the replaced ones are disposed now).</summary>
+    public void UseHeads(SaliencyHeads heads)
+    {
+        if (Model is TinyLlama tiny)
+        {
+            tiny.UseSdtpHeads(heads);
+            return;
+        }
+        SaliencyHeads.CheckFits(heads, Schedule, Model.Config.HiddenSize);
+        if (ReferenceEquals(heads, referenceHeads)) return;
+        referenceHeads.Dispose();
+        referenceHeads = heads;
     }
 
     /// <summary>The SDTP prefill: the generated forward for the annotated model, the reference path otherwise.</summary>
@@ -79,7 +98,7 @@ internal sealed class ModelSession : IDisposable
 
     public void Dispose()
     {
-        if (Model is not TinyLlama) Heads.Dispose();
+        if (Model is not TinyLlama) referenceHeads.Dispose();
         Model.Dispose();
     }
 }
