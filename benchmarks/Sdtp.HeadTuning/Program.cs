@@ -8,13 +8,15 @@ using Sdtp.Tokenization;
 using Sdtp.Training;
 using static TorchSharp.torch;
 
-// The tuning harness behind the head-training numbers in the README: marks samples, trains one head set with the
-// options given, and scores dense and SDTP on samples from evaluation indices 100-105 (the report's grid uses 0-3), so
-// choices are not tuned on the reported samples. Uses the reference (not generated) forward; one result line per run
-// goes to stdout and to --log. Run: dotnet run -c Release --project benchmarks/Sdtp.HeadTuning -- --seed 0
-//   --model DIR   --marks N (250)   --steps N (600)   --seed S (0)   --lr X (0.01)   --lm-weight X (1)
-//   --rank-min X (0.1)   --spread N (0: max of each saliency over +-N neighbours)   --no-rescale   --no-carry   --samples-per-step N (1)   --asked-only
-//   --log FILE (head-tuning.log)
+// The tuning harness behind the head-training numbers in the README: marks samples, trains one head set per seed with
+// the options given (and, for several seeds, takes their average), and scores dense and SDTP on samples from evaluation
+// indices 100-105 (the report's grid uses 0-3), so choices are not tuned on the reported samples. Uses the reference
+// (not generated) forward; one result line per head set goes to stdout and to --log.
+// Run: dotnet run -c Release --project benchmarks/Sdtp.HeadTuning -- --seed 0
+//   --model DIR   --marks N (250)   --steps N (600)   --seed S (0)   --seeds S1,S2,... (each, then their average)
+//   --head-width N (d/4)   --passkey-per-cell N (2)   --validate N (0; per task: worst retention on validation samples)
+//   --lr X (0.01)   --lm-weight X (1)   --rank-min X (0.1)   --spread N (0: max of each saliency over +-N neighbours)
+//   --no-rescale   --no-carry   --samples-per-step N (1)   --asked-only   --log FILE (head-tuning.log)
 var options = Options.Parse(args);
 string directory = options.Get("--model", Path.Combine(AppContext.BaseDirectory, "../../../../../samples/TinyLlama/model"));
 using var model = HuggingFaceCheckpoint.Load(directory);
@@ -29,42 +31,63 @@ var marked = MarkedSampleStore.Mark(model, tokenizer, schedule, marks, 256, 1024
 if (spread > 0) marked = marked.Select(m => new MarkedSample(m.Ids, m.Targets, m.Saliency.Select(s => Spread(s, spread)).ToArray())).ToList();
 Console.WriteLine($"marked {marked.Count} samples in {watch.Elapsed.TotalSeconds:F0} s");
 
-using var heads = new SaliencyHeads(schedule, model.Config.HiddenSize);
-heads.ResetParameters(seed);
-var trainerOptions = new HeadTrainerOptions
+// One head set per seed (--seeds 0,1,2 or --seed S), each scored alone; with several, their average too.
+var seeds = options.Get("--seeds", seed.ToString(CultureInfo.InvariantCulture)).Split(',').Select(t => int.Parse(t, CultureInfo.InvariantCulture)).ToArray();
+long? headWidth = options.Has("--head-width") ? options.Int("--head-width", 0) : null;
+var trained = new List<(string Label, SaliencyHeads Heads)>();
+foreach (int s in seeds)
 {
-    Steps = steps,
-    Seed = seed,
-    LearningRate = options.Double("--lr", 1e-2),
-    Weights = new LossWeights(Lm: options.Double("--lm-weight", 1)),
-    RankMinSaliency = options.Double("--rank-min", 0.1),
-    RescaleTargets = !options.Has("--no-rescale"),
-    CarryEarlierSaliency = !options.Has("--no-carry"),
-    SamplesPerStep = options.Int("--samples-per-step", 1),
-};
-watch.Restart();
-using (var trainer = new HeadTrainer(model, schedule, heads, trainerOptions)) trainer.Train(marked);
-Console.WriteLine($"trained {steps} steps in {watch.Elapsed.TotalSeconds:F0} s");
-
-var prefill = SdtpPrefill.For(schedule, new SaliencyHeadScorer(heads));
-var line = $"{string.Join(' ', args)}:";
-foreach (var (name, perCell) in new[] { ("passkey", 2), ("multikey", 6), ("multivalue", 3) })
-{
-    int dense = 0, sdtp = 0, total = 0;
-    foreach (int length in new[] { 512, 1024 })
-        foreach (double depth in new[] { 0.1, 0.3, 0.5, 0.7, 0.9 })
-            for (int i = 100; i < 100 + perCell; i++)
-            {
-                using var scope = NewDisposeScope();
-                var sample = TaskSuite.EvaluationSample(TaskSuite.ByName(name), length, depth, i);
-                dense += Answers.ExactMatch(model, tokenizer, sample) ? 1 : 0;
-                sdtp += Answers.ExactMatch(model, tokenizer, sample, prefill) ? 1 : 0;
-                total++;
-            }
-    line += $" {name} sdtp {sdtp} dense {dense} of {total};";
+    var heads = new SaliencyHeads(schedule, model.Config.HiddenSize, innerSize: headWidth);
+    heads.ResetParameters(s);
+    var trainerOptions = new HeadTrainerOptions
+    {
+        Steps = steps,
+        Seed = s,
+        LearningRate = options.Double("--lr", 1e-2),
+        Weights = new LossWeights(Lm: options.Double("--lm-weight", 1)),
+        RankMinSaliency = options.Double("--rank-min", 0.1),
+        RescaleTargets = !options.Has("--no-rescale"),
+        CarryEarlierSaliency = !options.Has("--no-carry"),
+        SamplesPerStep = options.Int("--samples-per-step", 1),
+    };
+    watch.Restart();
+    using (var trainer = new HeadTrainer(model, schedule, heads, trainerOptions)) trainer.Train(marked);
+    Console.WriteLine($"seed {s}: trained {steps} steps in {watch.Elapsed.TotalSeconds:F0} s");
+    trained.Add(($"seed {s}", heads));
 }
-Console.WriteLine(line);
-File.AppendAllText(options.Get("--log", "head-tuning.log"), line + Environment.NewLine);
+if (trained.Count > 1) trained.Add(($"average of seeds {string.Join('+', seeds)}", SaliencyHeads.Average(trained.Select(t => t.Heads).ToList())));
+
+int passkeyPerCell = options.Int("--passkey-per-cell", 2), validatePerTask = options.Int("--validate", 0);
+var validation = HeadSelection.ValidationSamples(validatePerTask, [512, 1024]);
+var denseValidation = validatePerTask > 0 ? HeadSelection.AccuracyByTask(model, tokenizer, validation, null) : null;
+foreach (var (label, heads) in trained)
+{
+    var prefill = SdtpPrefill.For(schedule, new SaliencyHeadScorer(heads));
+    var line = $"{string.Join(' ', args)}: {label}:";
+    foreach (var (name, perCell) in new[] { ("passkey", passkeyPerCell), ("multikey", 6), ("multivalue", 3) })
+    {
+        int dense = 0, sdtp = 0, total = 0;
+        foreach (int length in new[] { 512, 1024 })
+            foreach (double depth in new[] { 0.1, 0.3, 0.5, 0.7, 0.9 })
+                for (int i = 100; i < 100 + perCell; i++)
+                {
+                    using var scope = NewDisposeScope();
+                    var sample = TaskSuite.EvaluationSample(TaskSuite.ByName(name), length, depth, i);
+                    dense += Answers.ExactMatch(model, tokenizer, sample) ? 1 : 0;
+                    sdtp += Answers.ExactMatch(model, tokenizer, sample, prefill) ? 1 : 0;
+                    total++;
+                }
+        line += $" {name} sdtp {sdtp} dense {dense} of {total};";
+    }
+    if (denseValidation is not null)
+    {
+        var accuracy = HeadSelection.AccuracyByTask(model, tokenizer, validation, prefill);
+        line += $" validation ({validatePerTask} per task) worst retention {HeadSelection.Score(accuracy, denseValidation).WorstRetention:F3};";
+    }
+    Console.WriteLine(line);
+    File.AppendAllText(options.Get("--log", "head-tuning.log"), line + Environment.NewLine);
+}
+foreach (var (_, heads) in trained) heads.Dispose();
 
 static float[] Spread(float[] saliency, int radius) =>
     Enumerable.Range(0, saliency.Length)
