@@ -104,9 +104,7 @@ internal static class TrainHeadsCommand
     }
 
     private static IReadOnlyList<LossTerms> MeanLosses(IReadOnlyList<IReadOnlyList<LossTerms>> runs) =>
-        Enumerable.Range(0, runs.Min(r => r.Count)).Select(i => runs.Select(r => r[i]).ToList())
-            .Select(at => new LossTerms(at.Average(t => t.Total), at.Average(t => t.Lm), at.Average(t => t.Mse), at.Average(t => t.Rank), at.Average(t => t.Budget)))
-            .ToList();
+        Enumerable.Range(0, runs.Min(r => r.Count)).Select(i => LossTerms.Mean(runs.Select(r => r[i]).ToList())).ToList();
 
     public static Option<int> SamplesPerStepOption(int defaultValue) => new("--samples-per-step")
     {

@@ -152,8 +152,7 @@ public sealed class HeadTrainer : IDisposable
         }
         nn.utils.clip_grad_norm_(heads.HeadParameters(), options.ClipNorm);
         optimizer.step();
-        return new LossTerms(all.Average(t => t.Total), all.Average(t => t.Lm), all.Average(t => t.Mse), all.Average(t => t.Rank),
-            all.Average(t => t.Budget));
+        return LossTerms.Mean(all);
     }
 
     private int SampleIndex(int step, int count)

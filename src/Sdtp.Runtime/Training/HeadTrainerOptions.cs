@@ -62,7 +62,12 @@ public sealed record HeadTrainerOptions
 }
 
 /// <summary>The loss of one step, term by term (summed over stages where per stage).</summary>
-public sealed record LossTerms(double Total, double Lm, double Mse, double Rank, double Budget);
+public sealed record LossTerms(double Total, double Lm, double Mse, double Rank, double Budget)
+{
+    /// <summary>Term-by-term mean of <paramref name="terms"/> (at least one).</summary>
+    public static LossTerms Mean(IReadOnlyCollection<LossTerms> terms) =>
+        new(terms.Average(t => t.Total), terms.Average(t => t.Lm), terms.Average(t => t.Mse), terms.Average(t => t.Rank), terms.Average(t => t.Budget));
+}
 
 /// <summary>Reported after every step.</summary>
 public sealed record TrainingProgress(int Step, int TotalSteps, LossTerms Loss, double LearningRate, double Tau);
