@@ -54,6 +54,17 @@ public class NativeMemoryTests(ITestOutputHelper output)
         Assert.True(rssAfter - rssBefore < 32L << 20, $"resident memory grew by {(rssAfter - rssBefore) >> 20} MB over 300 iterations");
     }
 
+    [Fact]
+    public void Keeping_freed_memory_is_accepted_by_glibc_and_can_be_repeated()
+    {
+        // The speed-up it buys is measured by the tuning harness (README), not here: whether a freed block is handed
+        // back depends on which malloc arena a thread uses, which a test runner does not control.
+        bool glibc = OperatingSystem.IsLinux() && File.Exists("/proc/self/maps")
+            && File.ReadAllText("/proc/self/maps").Contains("libc.so.6", StringComparison.Ordinal);
+        Assert.Equal(glibc, Sdtp.NativeAllocator.KeepFreedMemory());
+        Assert.Equal(glibc, Sdtp.NativeAllocator.KeepFreedMemory());
+    }
+
     private static long ResidentBytes()
     {
         GC.Collect();
