@@ -84,7 +84,7 @@ public sealed class EvaluationRunner(LlamaForCausalLM model, ITextTokenizer toke
         var (denseBytes, denseTps) = bench.Decode(prefills["dense"], decodeLength, settings.DecodeTokens);
         var (sdtpBytes, sdtpTps) = bench.Decode(sdtp, decodeLength, settings.DecodeTokens);
         var (evictedBytes, evictedTps) = bench.Decode(sdtp, decodeLength, settings.DecodeTokens, eviction);
-        var memory = new Dictionary<string, long>
+        var memory = new Dictionary<string, PrefillMemory>
         {
             ["dense"] = bench.PeakPrefillMemory(prefills["dense"], flopsLength),
             ["sdtp"] = bench.PeakPrefillMemory(sdtp, flopsLength),
@@ -118,7 +118,10 @@ public sealed class EvaluationRunner(LlamaForCausalLM model, ITextTokenizer toke
             Latency = latency,
             KvCacheBytes = new() { ["dense"] = denseBytes, ["sdtp"] = sdtpBytes, ["sdtp_evicted"] = evictedBytes },
             DecodeTokensPerSecond = new() { ["dense"] = denseTps, ["sdtp"] = sdtpTps, ["sdtp_evicted"] = evictedTps },
-            PeakMemoryBytes = memory,
+            PeakMemoryBytes = memory.ToDictionary(kv => kv.Key, kv => kv.Value.PeakResidentBytes),
+            PeakHeapGrowthBytes = memory.Values.All(m => m.PeakHeapGrowthBytes is not null)
+                ? memory.ToDictionary(kv => kv.Key, kv => kv.Value.PeakHeapGrowthBytes!.Value)
+                : null,
             Efficiency = new EfficiencySection
             {
                 SeqLen = flopsLength,

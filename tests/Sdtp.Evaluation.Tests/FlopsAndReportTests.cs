@@ -45,6 +45,7 @@ public class FlopsAndReportTests
         var json = report.ToJson();
         Assert.Contains("\"pruned_fraction\": 0.65", json);
         Assert.Contains("\"kv_cache_bytes\"", json);
+        Assert.Contains("\"peak_heap_growth_bytes\"", json);
         Assert.Contains("\"speedup_sdtp\": 1.8", json);
         Assert.Contains("\"pairwise_accuracy\": 0.7", json);
         var again = EvaluationReport.FromJson(json);
@@ -58,6 +59,8 @@ public class FlopsAndReportTests
         var md = MarkdownWriter.Write(report);
         Assert.Contains("| passkey | 1.000 (1.00) | 0.950 (0.95) |", md);
         Assert.Contains("| 4096 | 100.0 | 55.6 | 1.80x |", md);
+        Assert.Contains("dense 256 MiB, sdtp 128 MiB", md);
+        Assert.Contains("(its own working memory, sampled every 1 ms): dense 3.0 MiB, sdtp 1.0 MiB", md);
         var dir = Path.Combine(Path.GetTempPath(), "sdtp-plots-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(dir);
         try
@@ -105,6 +108,7 @@ public class FlopsAndReportTests
         KvCacheBytes = new() { ["dense"] = 1000, ["sdtp"] = 500, ["sdtp_evicted"] = 200 },
         DecodeTokensPerSecond = new() { ["dense"] = 100, ["sdtp"] = 120, ["sdtp_evicted"] = 130 },
         PeakMemoryBytes = new() { ["dense"] = 1 << 28, ["sdtp"] = 1 << 27 },
+        PeakHeapGrowthBytes = new() { ["dense"] = 3 << 20, ["sdtp"] = 1 << 20 },
         Efficiency = new EfficiencySection { SeqLen = 4096, MeasuredSpeedup = 1.8, AnalyticSpeedup = 2, SpeedupEfficiency = 0.9, DenseGflops = 10, MatmulGflops = 50, MachineEfficiency = 0.2 },
         Heads = [new HeadQuality { Layer = 1, Spearman = 0.6, PairwiseAccuracy = 0.7 }],
         Sweep = [new SweepPoint { StageRatio = 0.5, PrunedFraction = 0.5, Accuracy = new() { ["dense"] = 1, ["sdtp"] = 0.9 } }, new SweepPoint { StageRatio = 0.8, PrunedFraction = 0.2, Accuracy = new() { ["dense"] = 1, ["sdtp"] = 1 } }],

@@ -22,16 +22,21 @@ internal static class BenchCommand
             var prefills = new Dictionary<string, Prefill> { ["dense"] = (m, ids, cache) => m.Forward(ids, cache: cache), ["sdtp"] = session.SdtpPrefill() };
             var rows = bench.PrefillLatency(prefills, parse.GetValue(lengths)!, parse.GetValue(warmup), parse.GetValue(repeats), p => Console.WriteLine($"  {p}"));
             var table = new Table().Title($"prefill, median of {parse.GetValue(repeats)} ({(session.UsesGeneratedForward ? "generated" : "reference")} SDTP forward)");
-            foreach (var c in new[] { "tokens", "dense ms", "sdtp ms", "speedup", "dense peak MiB", "sdtp peak MiB" }) table.AddColumn(c);
+            foreach (var c in new[] { "tokens", "dense ms", "sdtp ms", "speedup", "dense peak RSS MiB", "sdtp peak RSS MiB", "dense heap MiB", "sdtp heap MiB" })
+                table.AddColumn(c);
             foreach (var row in rows)
             {
                 int n = (int)row["seq_len"];
+                var dense = bench.PeakPrefillMemory(prefills["dense"], n);
+                var sdtp = bench.PeakPrefillMemory(prefills["sdtp"], n);
                 table.AddRow(n.ToString(), PerformanceBenchmark.Ms(row["dense_ms"]), PerformanceBenchmark.Ms(row["sdtp_ms"]), $"{row["speedup_sdtp"]:F2}x",
-                    (bench.PeakPrefillMemory(prefills["dense"], n) >> 20).ToString(), (bench.PeakPrefillMemory(prefills["sdtp"], n) >> 20).ToString());
+                    Mib(dense.PeakResidentBytes), Mib(sdtp.PeakResidentBytes), Mib(dense.PeakHeapGrowthBytes), Mib(sdtp.PeakHeapGrowthBytes));
             }
             AnsiConsole.Write(table);
             return 0;
         });
         return command;
     }
+
+    private static string Mib(long? bytes) => bytes is long b ? (b / 1024.0 / 1024.0).ToString("F1", System.Globalization.CultureInfo.InvariantCulture) : "n/a";
 }

@@ -68,12 +68,17 @@ public sealed class PerformanceBenchmark(LlamaForCausalLM model)
         return (bytes, tokens / watch.Elapsed.TotalSeconds);
     }
 
-    /// <summary>Peak resident bytes of one prefill of <paramref name="length"/> tokens.</summary>
-    public long PeakPrefillMemory(Prefill prefill, int length)
+    /// <summary>
+    /// Memory of one prefill of <paramref name="length"/> tokens: the process's peak resident bytes, and the peak growth
+    /// of the C heap in use (<see cref="HeapUsage"/>; null where unavailable), each from its own run after a warm-up.
+    /// </summary>
+    public PrefillMemory PeakPrefillMemory(Prefill prefill, int length)
     {
         using var ids = RandomPrompt(length, seed: 3);
         RunPrefill(prefill, ids); // warm the allocator so the peak is the run's, not the first allocation's
-        return Measurement.PeakMemory.During(() => RunPrefill(prefill, ids));
+        long resident = Measurement.PeakMemory.During(() => RunPrefill(prefill, ids));
+        long? heap = HeapUsage.PeakGrowthDuring(() => RunPrefill(prefill, ids));
+        return new PrefillMemory(resident, heap);
     }
 
     /// <summary>GFLOP/s of a plain fp32 [n x n] x [n x n] matmul on the model's device (median of 5 after 2 warm-ups).</summary>

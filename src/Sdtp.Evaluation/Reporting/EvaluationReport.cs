@@ -35,8 +35,10 @@ public sealed record EvaluationReport
     public required Dictionary<string, long> KvCacheBytes { get; init; }
     /// <summary>Decode speed after prefill, tokens per second, by configuration.</summary>
     public required Dictionary<string, double> DecodeTokensPerSecond { get; init; }
-    /// <summary>Peak resident memory of one prefill, bytes, by policy.</summary>
+    /// <summary>Peak resident memory of one prefill, bytes, by policy (the whole process, including what the allocator keeps).</summary>
     public required Dictionary<string, long> PeakMemoryBytes { get; init; }
+    /// <summary>Peak growth of the C heap in use during one prefill, bytes, by policy: the prefill's own working memory; null where unmeasured.</summary>
+    public Dictionary<string, long>? PeakHeapGrowthBytes { get; init; }
     /// <summary>How close the implementation gets to the FLOPs and to the machine.</summary>
     public required EfficiencySection Efficiency { get; init; }
     /// <summary>How well each stage's head orders tokens like the true saliency, on held-out samples.</summary>

@@ -54,6 +54,9 @@ public static class MarkdownWriter
             md.AppendLine($"| {name} | {F(bytes / 1024.0 / 1024.0, 2)} MiB | {F(report.DecodeTokensPerSecond[name], 1)} |");
         md.AppendLine().AppendLine($"Peak resident memory of one prefill at {report.Flops.SeqLen} tokens: "
             + string.Join(", ", report.PeakMemoryBytes.Select(kv => $"{kv.Key} {F(kv.Value / 1024.0 / 1024.0, 0)} MiB"))).AppendLine();
+        if (report.PeakHeapGrowthBytes is { } heap)
+            md.AppendLine($"Peak growth of the C heap in use during that prefill (its own working memory, sampled every 1 ms): "
+                + string.Join(", ", heap.Select(kv => $"{kv.Key} {F(kv.Value / 1024.0 / 1024.0, 1)} MiB"))).AppendLine();
 
         var e = report.Efficiency;
         md.AppendLine("## Efficiency").AppendLine();
