@@ -16,7 +16,7 @@ using static TorchSharp.torch;
 //   --model DIR   --marks N (250)   --steps N (600)   --seed S (0)   --seeds S1,S2,... (each, then their average)
 //   --head-width N (d/4)   --passkey-per-cell N (2)   --validate N (0; per task: worst retention on validation samples)
 //   --lr X (0.01)   --lm-weight X (1)   --rank-min X (0.1)   --spread N (0: max of each saliency over +-N neighbours)
-//   --no-rescale   --no-carry   --samples-per-step N (1)   --asked-only   --subsets   --save-heads DIR   --log FILE (head-tuning.log)
+//   --no-rescale   --no-carry   --samples-per-step N (1)   --asked-only   --subsets   --save-heads DIR   --token-level   --log FILE (head-tuning.log)
 var options = Options.Parse(args);
 Sdtp.NativeAllocator.KeepFreedMemory(); // as the sdtp CLI does: training steps about 7% faster
 string directory = options.Get("--model", Path.Combine(AppContext.BaseDirectory, "../../../../../samples/TinyLlama/model"));
@@ -30,6 +30,8 @@ bool everyQuestion = !options.Has("--asked-only");
 var watch = Stopwatch.StartNew();
 var marked = MarkedSampleStore.Mark(model, tokenizer, schedule, marks, 256, 1024, everyQuestion: everyQuestion);
 if (spread > 0) marked = marked.Select(m => new MarkedSample(m.Ids, m.Targets, m.Saliency.Select(s => Spread(s, spread)).ToArray())).ToList();
+if (!options.Has("--token-level")) // word-level targets, as train-heads and demo use by default
+    marked = WordLevelSaliency.Apply(marked, tokenizer).ToList();
 Console.WriteLine($"marked {marked.Count} samples in {watch.Elapsed.TotalSeconds:F0} s");
 
 // One head set per seed (--seeds 0,1,2 or --seed S), each scored alone; with several, their average too.

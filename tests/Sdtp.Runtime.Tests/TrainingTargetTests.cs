@@ -69,4 +69,25 @@ public class TrainingTargetTests
         Assert.True(a.ForStage(0).Fc1.weight!.abs().max().item<float>() <= 1 / MathF.Sqrt(16));
         Assert.True(a.ForStage(1).Fc2.weight!.abs().max().item<float>() <= 1 / MathF.Sqrt(4));
     }
+
+    [Fact]
+    public void Word_level_targets_give_every_token_of_a_word_its_largest_saliency()
+    {
+        var tokenizer = new Sdtp.Tokenization.ByteTokenizer();
+        var ids = tokenizer.Encode("is 979. Ok", addBos: true).Select(i => (long)i).ToArray(); // BOS + 10 bytes
+        var words = WordLevelSaliency.WordIds(ids, tokenizer);
+        // BOS | i s | ' ' | 9 7 9 . | ' ' | O k
+        Assert.Equal(new[] { 0, 1, 1, 2, 3, 3, 3, 3, 4, 5, 5 }, words);
+
+        var stage = new float[] { 0.5f, 0.1f, 0.2f, 0.05f, 0.9f, 0.3f, 0.8f, 0.01f, 0.0f, 0.4f, 0.1f };
+        var targets = new bool[ids.Length];
+        targets[^1] = true;
+        var sample = new MarkedSample(ids, targets, [stage, stage.Select(v => v / 2).ToArray()]);
+        var word = WordLevelSaliency.Apply([sample], tokenizer).Single();
+
+        Assert.Equal(new[] { 0.5f, 0.2f, 0.2f, 0.05f, 0.9f, 0.9f, 0.9f, 0.9f, 0.0f, 0.4f, 0.4f }, word.Saliency[0]);
+        Assert.Equal(word.Saliency[0].Select(v => v / 2), word.Saliency[1]); // every stage on its own
+        Assert.Equal(ids, word.Ids);
+        Assert.Throws<ArgumentException>(() => WordLevelSaliency.MaxPerWord([1f, 2f], [0]));
+    }
 }

@@ -21,7 +21,8 @@ internal static class DemoCommand
         var steps = new Option<int>("--steps") { Description = "head training steps", DefaultValueFactory = _ => 1200 };
         var candidates = TrainHeadsCommand.CandidatesOption(2);
         var perStep = TrainHeadsCommand.SamplesPerStepOption(1);
-        var command = new Command("demo", "Run the whole SDTP pipeline on the embedded default model and report.") { model, output, skip, samples, steps, candidates, perStep };
+        var tokenLevel = TrainHeadsCommand.TokenLevelTargetsOption();
+        var command = new Command("demo", "Run the whole SDTP pipeline on the embedded default model and report.") { model, output, skip, samples, steps, candidates, perStep, tokenLevel };
         command.SetAction(parse =>
         {
             var watch = Stopwatch.StartNew();
@@ -37,7 +38,8 @@ internal static class DemoCommand
                 var marked = MarkCommand.Run(session, parse.GetValue(samples), 256, 1024);
                 MarkedSampleStore.Save(Path.Combine(outDirectory, "marked.jsonl"), marked);
                 var headsPath = Path.Combine(outDirectory, "sdtp_heads.safetensors");
-                TrainHeadsCommand.Run(session, marked, new HeadTrainerOptions { Steps = parse.GetValue(steps), SamplesPerStep = parse.GetValue(perStep) }, headsPath, parse.GetValue(candidates));
+                TrainHeadsCommand.Run(session, marked, new HeadTrainerOptions { Steps = parse.GetValue(steps), SamplesPerStep = parse.GetValue(perStep) }, headsPath, parse.GetValue(candidates),
+                    wordLevelTargets: !parse.GetValue(tokenLevel));
             }
             var report = EvalCommand.Run(session, new EvaluationSettings(), outDirectory);
             ResultsTable.Print(report);

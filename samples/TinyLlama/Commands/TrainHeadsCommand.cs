@@ -19,9 +19,10 @@ internal static class TrainHeadsCommand
         var checkpoint = new Option<string?>("--checkpoint") { Description = "training checkpoint directory (resumed when present)" };
         var candidates = CandidatesOption(1);
         var perStep = SamplesPerStepOption(1);
+        var tokenLevel = TokenLevelTargetsOption();
         var command = new Command("train-heads", "Stage 2: train the saliency heads with the ranking, MSE, budget and LM losses.")
         {
-            model, marked, steps, seed, output, checkpoint, candidates, perStep,
+            model, marked, steps, seed, output, checkpoint, candidates, perStep, tokenLevel,
         };
         command.SetAction(parse =>
         {
@@ -31,7 +32,7 @@ internal static class TrainHeadsCommand
             var samples = MarkedSampleStore.Load(parse.GetValue(marked)!);
             var path = parse.GetValue(output) ?? session.HeadsPath;
             var losses = Run(session, samples, new HeadTrainerOptions { Steps = parse.GetValue(steps), SamplesPerStep = parse.GetValue(perStep), Seed = parse.GetValue(seed), CheckpointDirectory = parse.GetValue(checkpoint) },
-                path, parse.GetValue(candidates));
+                path, parse.GetValue(candidates), wordLevelTargets: !parse.GetValue(tokenLevel));
             AnsiConsole.MarkupLineInterpolated($"heads -> [bold]{path}[/]; rank loss {losses.Take(20).Average(l => l.Rank):F3} -> {losses.TakeLast(20).Average(l => l.Rank):F3}");
             return 0;
         });
@@ -44,16 +45,23 @@ internal static class TrainHeadsCommand
         DefaultValueFactory = _ => defaultValue,
     };
 
+    public static Option<bool> TokenLevelTargetsOption() => new("--token-level-targets")
+    {
+        Description = "train on each token's own saliency instead of the largest saliency in its word (the default)",
+    };
+
     /// <summary>
     /// Trains <paramref name="candidates"/> head sets (seeds <c>options.Seed + c</c>, each from its own seeded
     /// initialisation); with more than one, their average (<see cref="SaliencyHeads.Average"/>) is one more candidate.
     /// Keeps the one <see cref="HeadSelection.Score"/> ranks first on the validation samples, in
     /// <paramref name="headsPath"/> and in the session, and returns its losses (for the average, the candidates' mean).
+    /// With <paramref name="wordLevelTargets"/>, the heads learn <see cref="WordLevelSaliency"/> targets.
     /// </summary>
     public static IReadOnlyList<LossTerms> Run(ModelSession session, IReadOnlyList<MarkedSample> samples, HeadTrainerOptions options, string headsPath,
-        int candidates = 1)
+        int candidates = 1, bool wordLevelTargets = true)
     {
         CommonOptions.RequireAtLeastOne("--candidates", candidates);
+        if (wordLevelTargets) samples = WordLevelSaliency.Apply(samples, session.Tokenizer);
         if (candidates == 1) return TrainOne(session, samples, options, headsPath);
         var validation = HeadSelection.ValidationSamples(ValidationPerTask, ValidationLengths);
         var dense = Progress.Run($"dense answers on {validation.Count} validation samples", validation.Count,
