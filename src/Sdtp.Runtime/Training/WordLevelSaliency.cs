@@ -16,30 +16,47 @@ namespace Sdtp.Training;
 public static class WordLevelSaliency
 {
     /// <summary>The samples with word-level saliency (ids, targets unchanged).</summary>
-    public static IReadOnlyList<MarkedSample> Apply(IReadOnlyList<MarkedSample> samples, ITextTokenizer tokenizer) =>
-        samples.Select(sample =>
+    public static IReadOnlyList<MarkedSample> Apply(IReadOnlyList<MarkedSample> samples, ITextTokenizer tokenizer)
+    {
+        var isBreak = BreakTest(tokenizer); // shared: the samples repeat the same few ids thousands of times
+        return samples.Select(sample =>
         {
-            var words = WordIds(sample.Ids, tokenizer);
+            var words = WordIds(sample.Ids, isBreak);
             return new MarkedSample(sample.Ids, sample.Targets, sample.Saliency.Select(s => MaxPerWord(s, words)).ToArray());
         }).ToList();
+    }
 
     /// <summary>
     /// One id per token: tokens between whitespace share an id, a token that decodes to whitespace only (or to
     /// nothing, like BOS) has its own.
     /// </summary>
-    public static int[] WordIds(IReadOnlyList<long> ids, ITextTokenizer tokenizer)
+    public static int[] WordIds(IReadOnlyList<long> ids, ITextTokenizer tokenizer) => WordIds(ids, BreakTest(tokenizer));
+
+    private static int[] WordIds(IReadOnlyList<long> ids, Func<long, bool> isBreak)
     {
         var words = new int[ids.Count];
         int word = -1;
         bool previousBreak = true;
         for (int i = 0; i < ids.Count; i++)
         {
-            bool isBreak = string.IsNullOrWhiteSpace(tokenizer.Decode([(int)ids[i]]));
-            if (isBreak || previousBreak) word++;
+            bool breaks = isBreak(ids[i]);
+            if (breaks || previousBreak) word++;
             words[i] = word;
-            previousBreak = isBreak;
+            previousBreak = breaks;
         }
         return words;
+    }
+
+    // Whether a token id decodes to whitespace or nothing, decoding each distinct id once.
+    private static Func<long, bool> BreakTest(ITextTokenizer tokenizer)
+    {
+        var known = new Dictionary<long, bool>();
+        return id =>
+        {
+            if (!known.TryGetValue(id, out bool isBreak))
+                known[id] = isBreak = string.IsNullOrWhiteSpace(tokenizer.Decode([(int)id]));
+            return isBreak;
+        };
     }
 
     /// <summary>Each value replaced by the largest value among the tokens of its word.</summary>
