@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SdtpGen's one entry script. The README and .ci/run call its subcommands:
-#   ./build.sh setup   make this machine able to load TorchSharp's native library (idempotent)
+#   ./build.sh setup   make this machine able to load TorchSharp's native library, install the prose corpus (idempotent)
 #   ./build.sh test    setup, build, run every test suite
 #   ./build.sh demo    setup, build, run the whole SDTP pipeline on the embedded default model
 #   ./build.sh pack    setup, pack the NuGet packages into ./artifacts/packages
@@ -19,7 +19,28 @@ has_glibcxx() {
   [ -n "$lib" ] && grep -qa "$need_glibcxx" "$lib"
 }
 
+# The task suite's natural-English haystacks are the text files of Debian's 'fortunes' package (BSD licence).
+prose_file="/usr/share/games/fortunes/literature"
+
+setup_prose() {
+  if [ -r "$prose_file" ] || [ -n "${SDTP_PROSE_DIR:-}" ]; then
+    return 0
+  fi
+  echo "setup: installing Debian's 'fortunes' package (the task suite's prose haystacks)."
+  if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null; then
+    echo "setup: cannot install 'fortunes' here (needs root and apt-get); install it, or set SDTP_PROSE_DIR to a copy of its files." >&2
+    exit 1
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fortunes >/dev/null
+}
+
 setup() {
+  setup_prose
+  setup_libstdcxx
+}
+
+setup_libstdcxx() {
   if has_glibcxx; then
     echo "setup: $(libstdcxx_path) provides $need_glibcxx; nothing to change."
     return 0

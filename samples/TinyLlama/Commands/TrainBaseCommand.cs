@@ -20,9 +20,12 @@ internal static class TrainBaseCommand
         var maxKeys = new Option<int[]>("--max-keys") { Description = "most multi-key needles at each stage (one per --lengths entry)", DefaultValueFactory = _ => [2, 3, 4, 6], AllowMultipleArgumentsPerToken = true };
         var questions = new Option<int>("--multikey-questions") { Description = "questions answered after each multi-key training context", DefaultValueFactory = _ => 1 };
         var decay = new Option<bool>("--lr-decay") { Description = "decay the learning rate linearly to zero at --max-steps" };
+        var mixture = new Option<TrainingMixture>("--mixture") { Description = "training data: Templates (passkey, multikey, multivalue, grammar lm) or Ruler (the RULER-like families on training phrasings, grammar and prose haystacks, lm on both)", DefaultValueFactory = _ => TrainingMixture.Templates };
+        var checkEvery = new Option<int>("--check-every") { Description = "steps between curriculum checks (each checks every retrieval task and saves)", DefaultValueFactory = _ => 50 };
+        var config = new Option<string?>("--config") { Description = "config.json of the architecture a fresh run starts from (random weights); default: the embedded model's" };
         var command = new Command("train-base", "Train the small byte-level default model on the tasks' training splits with a length curriculum.")
         {
-            output, minutes, steps, seed, stageSteps, learningRate, startFrom, lengths, maxKeys, questions, decay,
+            output, minutes, steps, seed, stageSteps, learningRate, startFrom, lengths, maxKeys, questions, decay, mixture, config, checkEvery,
         };
         command.SetAction(parse =>
         {
@@ -33,6 +36,9 @@ internal static class TrainBaseCommand
             if (stageKeys.Any(k => k < 2))
                 throw new ArgumentException($"--max-keys must be at least 2 (got {string.Join(' ', stageKeys)})");
             CommonOptions.RequireAtLeastOne("--multikey-questions", parse.GetValue(questions));
+            CommonOptions.RequireAtLeastOne("--check-every", parse.GetValue(checkEvery));
+            var configPath = parse.GetValue(config);
+            if (configPath is not null && !File.Exists(configPath)) throw new FileNotFoundException($"--config: {Path.GetFullPath(configPath)} not found");
             var options = new BaseTrainingOptions
             {
                 MaxTime = TimeSpan.FromMinutes(parse.GetValue(minutes)),
@@ -45,6 +51,9 @@ internal static class TrainBaseCommand
                 MaxKeys = stageKeys,
                 MultiKeyQuestions = parse.GetValue(questions),
                 DecayLearningRate = parse.GetValue(decay),
+                Mixture = parse.GetValue(mixture),
+                CheckEvery = parse.GetValue(checkEvery),
+                Config = configPath is null ? null : Sdtp.Modeling.ModelConfig.Load(configPath),
             };
             var directory = parse.GetValue(output)!;
             AnsiConsole.MarkupLineInterpolated($"training the default model into [bold]{directory}[/] for at most {options.MaxTime.TotalMinutes:F0} min / {options.MaxSteps} steps");

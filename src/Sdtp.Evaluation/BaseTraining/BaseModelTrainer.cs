@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Sdtp.Checkpoints;
 using Sdtp.Evaluation.Tasks;
+using Sdtp.Evaluation.Tasks.Ruler;
 using Sdtp.Modeling;
 using Sdtp.Tokenization;
 using static TorchSharp.torch;
@@ -49,6 +50,23 @@ public sealed record BaseTrainingOptions
     public bool DecayLearningRate { get; init; }
     /// <summary>A checkpoint directory whose weights a fresh run starts from (fine-tuning); null starts from random weights. Ignored when resuming.</summary>
     public string? StartFrom { get; init; }
+    /// <summary>The architecture of a fresh run from random weights; null is <see cref="BaseModelTrainer.DefaultConfig"/>.</summary>
+    public ModelConfig? Config { get; init; }
+    /// <summary>What the model is trained on.</summary>
+    public TrainingMixture Mixture { get; init; } = TrainingMixture.Templates;
+}
+
+/// <summary>The data a base model is trained on.</summary>
+public enum TrainingMixture
+{
+    /// <summary>The template tasks (passkey, multikey, multivalue, grammar lm): one phrasing each.</summary>
+    Templates,
+
+    /// <summary>
+    /// The RULER-like families on their training phrasings, over grammar and prose haystacks, plus language modelling on
+    /// grammar and on prose; curriculum checks on the validation stream.
+    /// </summary>
+    Ruler,
 }
 
 /// <summary>One line of training progress.</summary>
@@ -80,7 +98,6 @@ public sealed class BaseModelTrainer
         EosTokenIds = [2],
     };
 
-    private static readonly IEvalTask[] Retrieval = [new PasskeyTask(), new MultiKeyTask(), new MultiValueTask()];
     private readonly BaseTrainingOptions options;
     private readonly ByteTokenizer tokenizer = new();
 
@@ -101,7 +118,7 @@ public sealed class BaseModelTrainer
         manual_seed(options.Seed);
         using var model = resuming ? HuggingFaceCheckpoint.Load(directory, Devices.Default)
             : options.StartFrom is { } from ? HuggingFaceCheckpoint.Load(from, Devices.Default)
-            : new LlamaForCausalLM(DefaultConfig, Devices.Default);
+            : new LlamaForCausalLM(options.Config ?? DefaultConfig, Devices.Default);
         using var optimizer = optim.AdamW(model.DistinctParameters(), lr: options.LearningRate, weight_decay: 0.01);
         var (step, stage, stageStart) = (0, 0, 0);
         if (resuming)
@@ -159,12 +176,11 @@ public sealed class BaseModelTrainer
         using var scope = NewDisposeScope();
         int length = options.Lengths[stage];
         int batch = Math.Max(2, options.BatchSize * 256 / Math.Max(256, length));
-        var multiKey = new MultiKeyTask(2, options.MaxKeys[stage]);
-        IEvalTask[] tasks = [Retrieval[0], multiKey, Retrieval[2], new LanguageModelingTask()];
+        var tasks = TrainingTasks(options.MaxKeys[stage]);
         var sequences = new List<(int[] Ids, float[] Weights)>();
         for (int b = 0; b < batch; b++)
         {
-            var task = tasks[random.Next(tasks.Length)];
+            var task = tasks[random.Next(tasks.Count)];
             // Lengths vary within +-50% of the stage length, so the model sees a range, not one size.
             int sampleLength = (int)(length * (0.5 + random.NextDouble()));
             var sample = task.Generate(sampleLength, random.NextDouble(), new Random(random.Next() % TaskSuite.EvaluationSeedBase));
@@ -229,13 +245,17 @@ public sealed class BaseModelTrainer
     {
         model.eval();
         var result = new Dictionary<string, double>();
-        IEvalTask[] tasks = [Retrieval[0], new MultiKeyTask(2, options.MaxKeys[Math.Min(stage, options.MaxKeys.Count - 1)]), Retrieval[2]];
+        var tasks = TrainingTasks(options.MaxKeys[Math.Min(stage, options.MaxKeys.Count - 1)]).Where(t => t.IsRetrieval);
         foreach (var task in tasks)
         {
             int correct = 0;
             for (int i = 0; i < options.CheckSamples; i++)
             {
-                var sample = task.Generate(length, (i + 0.5) / options.CheckSamples, new Random(TaskSuite.EvaluationSeedBase - 1 - i));
+                double depth = (i + 0.5) / options.CheckSamples;
+                // The template tasks keep the seeds their checks always used; the suite checks on its validation stream.
+                var sample = options.Mixture == TrainingMixture.Templates
+                    ? task.Generate(length, depth, new Random(TaskSuite.EvaluationSeedBase - 1 - i))
+                    : TaskSuite.ValidationSample(task, length, depth, i);
                 if (Answers.ExactMatch(model, tokenizer, sample)) correct++;
             }
             result[task.Name] = (double)correct / options.CheckSamples;
@@ -243,6 +263,11 @@ public sealed class BaseModelTrainer
         model.train();
         return result;
     }
+
+    /// <summary>What a training step draws from, each task equally often: retrieval tasks, then language modelling.</summary>
+    public IReadOnlyList<IEvalTask> TrainingTasks(int maxKeys) => options.Mixture == TrainingMixture.Templates
+        ? [new PasskeyTask(), new MultiKeyTask(2, maxKeys), new MultiValueTask(), new LanguageModelingTask()]
+        : [.. RulerSuite.Families(TemplateSplit.Training, maxKeys), new LanguageModelingTask()];
 
     private static void Save(LlamaForCausalLM model, TorchSharp.Modules.AdamW optimizer, string directory, int step, int stage, int stageStart)
     {

@@ -20,9 +20,15 @@ public sealed record TaskSample(string Task, string Prompt, string Answer, doubl
 
     /// <summary>
     /// Where the question starts in <see cref="Prompt"/> and in every <see cref="OtherQueries"/> prompt (the characters
-    /// before it are the context they share); set by tasks that have <see cref="OtherQueries"/>, 0 otherwise.
+    /// before it are the context they share); set by the RULER-like tasks and by tasks that have <see cref="OtherQueries"/>, 0 otherwise.
     /// </summary>
     public int QuestionStart { get; init; }
+
+    /// <summary>
+    /// The strings a right answer must contain, every one of them, anywhere in the output (RULER's string match); empty
+    /// when the answer must be matched exactly.
+    /// </summary>
+    public IReadOnlyList<string> Expected { get; init; } = [];
 }
 
 /// <summary>A seeded generator of task samples at a chosen length and depth.</summary>

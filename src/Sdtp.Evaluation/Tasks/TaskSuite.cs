@@ -1,18 +1,26 @@
+using Sdtp.Evaluation.Tasks.Ruler;
+
 namespace Sdtp.Evaluation.Tasks;
 
-/// <summary>The tasks by name, and the seed streams that keep training and evaluation samples apart.</summary>
+/// <summary>The tasks by name, and the seed streams that keep training, validation and evaluation samples apart.</summary>
 public static class TaskSuite
 {
-    /// <summary>Seeds at or above this are evaluation samples; base-model and head training use seeds below it.</summary>
+    /// <summary>Seeds in [this, 2 x this) are evaluation samples; base-model and head training use seeds below it.</summary>
     public const int EvaluationSeedBase = 1_000_000;
 
-    /// <summary>Every task, retrieval first.</summary>
+    /// <summary>Seeds at or above this are validation samples (choosing heads and settings), disjoint from both others.</summary>
+    public const int ValidationSeedBase = 2 * EvaluationSeedBase;
+
+    /// <summary>The template tasks the shipped default model was trained on, retrieval first.</summary>
     public static IReadOnlyList<IEvalTask> All { get; } = [new PasskeyTask(), new MultiKeyTask(), new MultiValueTask(), new LanguageModelingTask()];
+
+    /// <summary>Every task known by name: the template tasks, then the RULER-like families on held-out and on training phrasings.</summary>
+    public static IReadOnlyList<IEvalTask> Known { get; } = [.. All, .. RulerSuite.HeldOut, .. RulerSuite.Training];
 
     /// <summary>The task called <paramref name="name"/>.</summary>
     public static IEvalTask ByName(string name) =>
-        All.FirstOrDefault(t => t.Name == name)
-        ?? throw new ArgumentException($"unknown task '{name}'; known: {string.Join(", ", All.Select(t => t.Name))}", nameof(name));
+        Known.FirstOrDefault(t => t.Name == name)
+        ?? throw new ArgumentException($"unknown task '{name}'; known: {string.Join(", ", Known.Select(t => t.Name))}", nameof(name));
 
     /// <summary>The evaluation sample <paramref name="index"/> of a task at a length and depth: the same on every run.</summary>
     public static TaskSample EvaluationSample(IEvalTask task, int length, double depth, int index) =>
@@ -21,6 +29,10 @@ public static class TaskSuite
     /// <summary>A training sample, from the seed stream below <see cref="EvaluationSeedBase"/>.</summary>
     public static TaskSample TrainingSample(IEvalTask task, int length, double depth, int index) =>
         task.Generate(length, depth, new Random(Hash(task.Name, length, depth, index) % EvaluationSeedBase));
+
+    /// <summary>A validation sample, from the seed stream at or above <see cref="ValidationSeedBase"/>.</summary>
+    public static TaskSample ValidationSample(IEvalTask task, int length, double depth, int index) =>
+        task.Generate(length, depth, new Random(ValidationSeedBase + Hash(task.Name, length, depth, index)));
 
     private static int Hash(string name, int length, double depth, int index)
     {

@@ -1,0 +1,60 @@
+namespace Sdtp.Evaluation.Tasks.Ruler;
+
+/// <summary>
+/// What every family of the RULER-like suite shares: its phrasing split, an intro line, a haystack of the split's
+/// sources (training: the project's grammar or training prose, half each; held-out: held-out prose only) and a scored
+/// answer whose every expected string must appear in the model's output (RULER's string match, all-or-nothing).
+/// </summary>
+public abstract class RulerTask(TemplateSplit split) : IEvalTask
+{
+    /// <summary>The suffix of the name of a family's in-distribution variant (training phrasings, evaluation seeds).</summary>
+    public const string TrainingSuffix = "@train";
+
+    /// <summary>The phrasings, words and haystacks this task draws from.</summary>
+    public TemplateSplit Split => split;
+
+    /// <summary>The family's name (<c>niah_single</c>, ...), the same for both splits.</summary>
+    public abstract string Family { get; }
+
+    /// <inheritdoc/>
+    public string Name => split == TemplateSplit.HeldOut ? Family : Family + TrainingSuffix;
+
+    /// <inheritdoc/>
+    public virtual bool IsRetrieval => true;
+
+    /// <inheritdoc/>
+    public abstract TaskSample Generate(int length, double depth, Random random);
+
+    /// <summary>A sentence source for one haystack of this split.</summary>
+    protected Func<string> Haystack(Random random)
+    {
+        if (split == TemplateSplit.Training && random.Next(2) == 0)
+        {
+            var cast = FillerText.NewCast(random);
+            return () => FillerText.Sentence(cast, random);
+        }
+        return ProseCorpus.For(split).Open(random);
+    }
+
+    /// <summary>Builds the sample: intro, haystack with <paramref name="needles"/>, <paramref name="question"/>; the answer lists <paramref name="expected"/>.</summary>
+    protected TaskSample Assemble(int length, double depth, Random random, IReadOnlyList<(double Depth, string Needle)> needles,
+        string question, IReadOnlyList<string> expected, IReadOnlyList<string>? otherQuestions = null, IReadOnlyList<string>? otherAnswers = null)
+    {
+        var intro = Phrasings.Intros.Pick(split, random);
+        var (prompt, offsets) = HaystackBuilder.BuildInContext(intro, needles, question, length, Haystack(random));
+        var context = prompt[..^question.Length];
+        return new TaskSample(Name, prompt, AnswerText(expected), depth, offsets)
+        {
+            Expected = expected,
+            OtherQueries = otherQuestions is null ? [] : otherQuestions.Select((q, i) => (context + q, otherAnswers![i])).ToList(),
+            QuestionStart = context.Length,
+        };
+    }
+
+    /// <summary>How training writes an answer: the values in order, comma-separated, after a space.</summary>
+    public static string AnswerText(IReadOnlyList<string> values) => " " + string.Join(", ", values);
+
+    /// <summary>Slot values shared by the key-value phrasings.</summary>
+    protected static (string, string)[] KindSlots(ValueKind kind) =>
+        [("kind", Values.KindName(kind)), ("kinds", Values.KindName(kind) + "s")];
+}

@@ -1,0 +1,38 @@
+namespace Sdtp.Evaluation.Tasks.Ruler;
+
+/// <summary>
+/// RULER's variable tracking: a chain of 3-5 assignments (<c>VAR A = 48213.</c> ... <c>VAR B = VAR A.</c> ...) spread
+/// from the chosen depth on, and a distractor chain of 2-3 variables with another value; the question gives the first
+/// chain's value and every variable of that chain must be returned. Each link must survive pruning.
+/// </summary>
+public sealed class VariableTrackingTask(TemplateSplit split) : RulerTask(split)
+{
+    /// <inheritdoc/>
+    public override string Family => "vt";
+
+    /// <inheritdoc/>
+    public override TaskSample Generate(int length, double depth, Random random)
+    {
+        int chainLength = random.Next(3, 6), distractorLength = random.Next(2, 4);
+        var names = Values.VariableNames(chainLength + distractorLength, random);
+        var valuePair = new[] { FillerText.Number(random, 5), "" };
+        do valuePair[1] = FillerText.Number(random, 5); while (valuePair[1] == valuePair[0]);
+        int template = random.Next(Phrasings.VariableAssignments.For(Split).Count);
+        var chain = names.Take(chainLength).ToArray();
+        var distractor = names.Skip(chainLength).ToArray();
+        var needles = new List<(double, string)>();
+        needles.AddRange(Chain(chain, valuePair[0], Spread(depth, chainLength)));
+        var distractorDepths = Enumerable.Range(0, distractorLength).Select(_ => 0.05 + 0.9 * random.NextDouble()).Order().ToArray();
+        needles.AddRange(Chain(distractor, valuePair[1], distractorDepths));
+        var question = PhrasingSet.Fill(Phrasings.VariableQuestions.Pick(Split, random), ("value", valuePair[0]));
+        return Assemble(length, depth, random, needles, question, chain);
+
+        IEnumerable<(double, string)> Chain(string[] vars, string value, double[] depths) => vars.Select((v, i) => (depths[i], i == 0
+            ? PhrasingSet.Fill(Phrasings.VariableAssignments.For(Split)[template], ("var", v), ("value", value))
+            : PhrasingSet.Fill(Phrasings.VariableLinks.For(Split)[template], ("var", v), ("src", vars[i - 1])))).ToArray();
+    }
+
+    /// <summary><paramref name="count"/> increasing depths from <paramref name="first"/> to 0.95, so the chain keeps its order.</summary>
+    private static double[] Spread(double first, int count) =>
+        Enumerable.Range(0, count).Select(i => first + (0.95 - first) * i / count).ToArray();
+}

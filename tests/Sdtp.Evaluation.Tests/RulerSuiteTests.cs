@@ -1,0 +1,173 @@
+using System.Text.RegularExpressions;
+using Sdtp.Evaluation.BaseTraining;
+using Sdtp.Evaluation.Tasks;
+using Sdtp.Evaluation.Tasks.Ruler;
+
+namespace Sdtp.Evaluation.Tests;
+
+public class RulerSuiteTests
+{
+    private static readonly string[] Families = ["niah_single", "niah_multikey", "niah_multivalue", "niah_multiquery", "vt"];
+
+    public static TheoryData<string> RetrievalFamilies() => [.. Families];
+
+    [Fact]
+    public void Every_phrasing_set_has_enough_training_and_held_out_phrasings_and_they_are_disjoint()
+    {
+        foreach (var (name, set) in Phrasings.All)
+        {
+            int minimum = name == "intros" ? 2 : 8;
+            Assert.True(set.Training.Count >= minimum, $"{name}: {set.Training.Count} training phrasings");
+            Assert.True(set.HeldOut.Count >= minimum / 2, $"{name}: {set.HeldOut.Count} held-out phrasings");
+            Assert.Empty(set.Training.Intersect(set.HeldOut));
+        }
+        Assert.Equal(Phrasings.VariableAssignments.Training.Count, Phrasings.VariableLinks.Training.Count);
+        Assert.Equal(Phrasings.VariableAssignments.HeldOut.Count, Phrasings.VariableLinks.HeldOut.Count);
+    }
+
+    [Fact]
+    public void No_held_out_phrasing_occurs_in_any_training_or_validation_sample_and_each_occurs_in_held_out_ones()
+    {
+        var heldOut = Phrasings.All.SelectMany(p => p.Value.HeldOut.Select(t => (Set: p.Key, Template: t, Pattern: TemplatePattern(t)))).ToList();
+        var trainer = new BaseModelTrainer(new BaseTrainingOptions { Mixture = TrainingMixture.Ruler, MultiKeyQuestions = 4 });
+        var tokenizer = new Sdtp.Tokenization.ByteTokenizer();
+        var seen = new HashSet<string>();
+        foreach (var task in trainer.TrainingTasks(6))
+            for (int i = 0; i < 60; i++)
+            {
+                int length = 256 + 97 * i % 1800;
+                double depth = 0.05 + 0.9 * (i * 0.618 % 1);
+                foreach (var sample in new[] { TaskSuite.TrainingSample(task, length, depth, i), TaskSuite.ValidationSample(task, length, depth, i) })
+                {
+                    // Everything base training reads of the sample: its prompt, answer and the extra questions.
+                    var text = tokenizer.Decode(trainer.TrainingSequence(sample).Ids.Where(t => t >= 3).ToList());
+                    foreach (var (set, template, pattern) in heldOut)
+                        Assert.False(pattern.IsMatch(text), $"held-out {set} phrasing '{template}' occurs in a training-stream {task.Name} sample: {pattern.Match(text).Value}");
+                }
+            }
+        // The check can fail: held-out samples do contain every held-out phrasing.
+        foreach (var task in RulerSuite.HeldOut.Where(t => t.IsRetrieval))
+            for (int i = 0; i < 120; i++)
+            {
+                var sample = TaskSuite.EvaluationSample(task, 512, 0.5, i);
+                foreach (var h in heldOut.Where(h => h.Pattern.IsMatch(sample.Prompt))) seen.Add(h.Template);
+            }
+        var unused = heldOut.Select(h => h.Template).Except(seen).ToList();
+        Assert.True(unused.Count == 0, "held-out phrasings no held-out sample used: " + string.Join(" | ", unused));
+    }
+
+    [Fact]
+    public void Held_out_words_and_prose_never_reach_training_samples()
+    {
+        var heldOutWords = new[] { WordLists.Adjectives, WordLists.KeyNouns, WordLists.Nouns }
+            .SelectMany(l => WordLists.For(l, TemplateSplit.HeldOut)).ToHashSet();
+        var trainingWords = new[] { WordLists.Adjectives, WordLists.KeyNouns, WordLists.Nouns }
+            .SelectMany(l => WordLists.For(l, TemplateSplit.Training)).ToHashSet();
+        Assert.Empty(heldOutWords.Intersect(trainingWords));
+        var keyPattern = new Regex("\\b([a-z]+)-([a-z]+)\\b");
+        foreach (var task in RulerSuite.Training.Where(t => t.IsRetrieval))
+            for (int i = 0; i < 40; i++)
+            {
+                var sample = TaskSuite.TrainingSample(task, 512, 0.5, i);
+                foreach (Match key in keyPattern.Matches(sample.Prompt))
+                    if (trainingWords.Contains(key.Groups[2].Value))
+                        Assert.DoesNotContain(key.Groups[1].Value, heldOutWords);
+                Assert.All(sample.Expected, e => Assert.DoesNotContain(e, heldOutWords));
+            }
+        var trainingProse = ProseCorpus.For(TemplateSplit.Training).Sentences.Where(s => s.Length > 60).ToHashSet();
+        Assert.True(trainingProse.Count > 5000);
+        Assert.Empty(ProseCorpus.For(TemplateSplit.HeldOut).Sentences.Where(trainingProse.Contains).Take(5));
+    }
+
+    [Theory]
+    [MemberData(nameof(RetrievalFamilies))]
+    public void Samples_hold_their_answers_at_the_needles_near_the_requested_length_and_are_reproducible(string family)
+    {
+        foreach (var task in new[] { TaskSuite.ByName(family), TaskSuite.ByName(family + RulerTask.TrainingSuffix) })
+            foreach (var length in new[] { 1024, 2048 })
+                foreach (var depth in new[] { 0.05, 0.5, 0.95 })
+                {
+                    var sample = TaskSuite.EvaluationSample(task, length, depth, 3);
+                    Assert.Equal(sample, TaskSuite.EvaluationSample(task, length, depth, 3), SampleComparer.Instance);
+                    Assert.InRange(sample.Prompt.Length, length * 0.8, length * 1.02);
+                    Assert.NotEmpty(sample.Expected);
+                    Assert.All(sample.Expected, e => Assert.Contains(e, sample.Prompt));
+                    Assert.All(sample.Prompt, c => Assert.InRange(c, (char)32, (char)126));
+                    Assert.Equal(RulerTask.AnswerText(sample.Expected), sample.Answer);
+                    Assert.True(Answers.IsRight(sample, sample.Answer + " and more"));
+                    Assert.False(Answers.IsRight(sample, sample.Answer[..^1]));
+                    // The first needle sits near the requested depth of the context (what precedes the question); a
+                    // variable chain that starts deep stacks its links after it, which pushes it up a little.
+                    Assert.InRange(sample.NeedleOffsets[0] / (double)sample.QuestionStart, depth - (family == "vt" ? 0.2 : 0.1), depth + 0.1);
+                }
+    }
+
+    [Fact]
+    public void Variable_chains_are_assigned_before_they_are_copied()
+    {
+        foreach (var split in new[] { TemplateSplit.Training, TemplateSplit.HeldOut })
+            for (int i = 0; i < 30; i++)
+            {
+                var sample = TaskSuite.EvaluationSample(new VariableTrackingTask(split), 1024, 0.05 + 0.03 * i, i);
+                var chain = sample.Expected;
+                Assert.InRange(chain.Count, 3, 5);
+                int previous = -1;
+                foreach (var name in chain)
+                {
+                    int at = sample.Prompt.IndexOf(name, StringComparison.Ordinal);
+                    Assert.True(at > previous, $"{name} first appears before the variable it copies: {sample.Prompt}");
+                    previous = at;
+                }
+            }
+    }
+
+    [Fact]
+    public void Multi_key_and_multi_query_offer_the_other_questions_of_the_same_context()
+    {
+        foreach (var task in new IEvalTask[] { new MultiKeyNeedleTask(TemplateSplit.Training, 4, 4), new MultiQueryNeedleTask(TemplateSplit.Training, 4) })
+        {
+            var sample = task.Generate(1024, 0.3, new Random(5));
+            Assert.NotEmpty(sample.OtherQueries);
+            var context = sample.Prompt[..sample.QuestionStart];
+            Assert.All(sample.OtherQueries, q =>
+            {
+                Assert.StartsWith(context, q.Prompt);
+                Assert.All(q.Answer.Trim().Split(", "), v => Assert.Contains(v, context));
+            });
+        }
+    }
+
+    [Fact]
+    public void Missing_prose_files_are_a_clear_error_that_says_how_to_get_them()
+    {
+        var empty = Directory.CreateTempSubdirectory("sdtp-prose").FullName;
+        try
+        {
+            var error = Assert.Throws<FileNotFoundException>(() => ProseCorpus.Load(TemplateSplit.HeldOut, empty));
+            Assert.Contains(empty, error.Message);
+            Assert.Contains("fortunes", error.Message);
+            Assert.Contains(ProseCorpus.DirectoryVariable, error.Message);
+        }
+        finally { Directory.Delete(empty, true); }
+    }
+
+    [Fact]
+    public void Prose_cleaning_keeps_ascii_sentences_and_drops_drawings()
+    {
+        Assert.Equal(["A banker lends you his umbrella.", "-- Mark Twain"], ProseCorpus.Clean("A banker lends\n  you his umbrella.\n\t\t-- Mark Twain").ToArray());
+        Assert.Empty(ProseCorpus.Clean("  /\\_/\\\n ( o.o )\n  > ^ < ||| ### ***"));
+        Assert.Empty(ProseCorpus.Clean("Caf\u00e9 au lait is what we drink in the morning."));
+        Assert.All(ProseCorpus.Clean(string.Join(' ', Enumerable.Repeat("word", 200))), p => Assert.True(p.Length <= 160));
+    }
+
+    /// <summary>A held-out template as a pattern: its words literally, each slot any short run of characters.</summary>
+    private static Regex TemplatePattern(string template) =>
+        new(string.Join(".{1,40}?", Regex.Split(template, "\\{[a-z0-9]+\\}").Select(Regex.Escape)), RegexOptions.Compiled);
+
+    private sealed class SampleComparer : IEqualityComparer<TaskSample>
+    {
+        public static SampleComparer Instance { get; } = new();
+        public bool Equals(TaskSample? a, TaskSample? b) => a!.Prompt == b!.Prompt && a.Answer == b.Answer && a.NeedleOffsets.SequenceEqual(b.NeedleOffsets);
+        public int GetHashCode(TaskSample s) => s.Prompt.GetHashCode();
+    }
+}
