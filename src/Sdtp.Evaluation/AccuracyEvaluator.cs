@@ -15,7 +15,15 @@ namespace Sdtp.Evaluation;
 /// <param name="Lengths">Prompt lengths in tokens.</param>
 /// <param name="Depths">Needle depths (retrieval tasks).</param>
 /// <param name="SamplesPerCell">Samples per (task, length, depth).</param>
-public sealed record AccuracyGrid(IReadOnlyList<string> Tasks, IReadOnlyList<int> Lengths, IReadOnlyList<double> Depths, int SamplesPerCell);
+public sealed record AccuracyGrid(IReadOnlyList<string> Tasks, IReadOnlyList<int> Lengths, IReadOnlyList<double> Depths, int SamplesPerCell)
+{
+    /// <summary>
+    /// Samples per cell for the baselines (policies other than dense and sdtp): the first this many of each cell, so
+    /// a long run can score the two that matter on more samples; null scores every policy on every sample. Retention
+    /// is always against dense on the same samples.
+    /// </summary>
+    public int? BaselineSamplesPerCell { get; init; }
+}
 
 /// <summary>
 /// Scores every policy on every sample of a grid, each policy through the same pruned forward at the same schedule
@@ -35,8 +43,8 @@ public sealed class AccuracyEvaluator(LlamaForCausalLM model, ITextTokenizer tok
         var tasks = grid.Tasks.Select(TaskSuite.ByName).ToList();
         var cells = tasks.SelectMany(t => grid.Lengths.SelectMany(l => (t.IsRetrieval ? grid.Depths : [double.NaN])
             .SelectMany(d => Enumerable.Range(0, grid.SamplesPerCell).Select(i => (Task: t, Length: l, Depth: d, Index: i))))).ToList();
-        // value per (task, policy): list of (length, depth, score)
-        var scores = new Dictionary<(string Task, string Policy), List<(int Length, double Depth, double Value)>>();
+        // value per (task, policy): list of (length, depth, index, score)
+        var scores = new Dictionary<(string Task, string Policy), List<Scored>>();
         int done = 0;
         foreach (var cell in cells)
         {
@@ -46,18 +54,21 @@ public sealed class AccuracyEvaluator(LlamaForCausalLM model, ITextTokenizer tok
             var context = new PolicyContext(sample, promptIds, answerIds, cell.Index * 7919 + cell.Length);
             foreach (var policy in policies)
             {
+                if (cell.Index >= (grid.BaselineSamplesPerCell ?? int.MaxValue) && policy.Name is not ("dense" or "sdtp")) continue;
                 var prefill = PrefillFor(policy.ScorerFor(context));
                 double value = cell.Task.IsRetrieval
                     ? (Answers.ExactMatch(model, tokenizer, sample, prefill) ? 1 : 0)
                     : ContinuationLoss(promptIds, answerIds, prefill);
                 var key = (cell.Task.Name, policy.Name);
                 if (!scores.TryGetValue(key, out var list)) scores[key] = list = [];
-                list.Add((cell.Length, cell.Depth, value));
+                list.Add(new(cell.Length, cell.Depth, cell.Index, value));
             }
             progress?.Invoke(++done, cells.Count);
         }
         return Summarize(tasks, policies, scores);
     }
+
+    private sealed record Scored(int Length, double Depth, int Index, double Value);
 
     /// <summary>The prefill a policy's scorer implies: dense when null, else the reference pruned forward.</summary>
     public Prefill? PrefillFor(ITokenScorer? scorer) => scorer is null ? null : (m, ids, cache) =>
@@ -86,22 +97,28 @@ public sealed class AccuracyEvaluator(LlamaForCausalLM model, ITextTokenizer tok
     }
 
     private static Dictionary<string, Dictionary<string, PolicyScore>> Summarize(List<IEvalTask> tasks, IReadOnlyList<IPruningPolicy> policies,
-        Dictionary<(string Task, string Policy), List<(int Length, double Depth, double Value)>> scores)
+        Dictionary<(string Task, string Policy), List<Scored>> scores)
     {
         var result = new Dictionary<string, Dictionary<string, PolicyScore>>();
         foreach (var task in tasks)
         {
             var perPolicy = new Dictionary<string, PolicyScore>();
-            double dense = scores[(task.Name, "dense")].Average(s => s.Value);
+            var denseValues = scores[(task.Name, "dense")].ToDictionary(s => (s.Length, s.Depth, s.Index), s => s.Value);
             foreach (var policy in policies)
             {
                 var values = scores[(task.Name, policy.Name)];
                 double mean = values.Average(v => v.Value);
+                // Paired: dense on exactly the samples this policy was scored on.
+                double dense = values.Average(v => denseValues[(v.Length, v.Depth, v.Index)]);
                 var byLength = values.GroupBy(v => v.Length).ToDictionary(g => g.Key.ToString(CultureInfo.InvariantCulture), g => g.Average(v => v.Value));
+                int correct = task.IsRetrieval ? (int)Math.Round(values.Sum(v => v.Value)) : 0;
+                var (low, high) = task.IsRetrieval ? WilsonInterval.Of(correct, values.Count) : (0, 0);
                 perPolicy[policy.Name] = task.IsRetrieval
                     ? new PolicyScore
                     {
                         Accuracy = mean,
+                        Correct = correct,
+                        Interval = [low, high],
                         Retention = dense == 0 ? 0 : mean / dense,
                         Samples = values.Count,
                         ByLength = byLength,

@@ -3,6 +3,7 @@ using Sdtp.Evaluation.Measurement;
 using Sdtp.Evaluation.Policies;
 using Sdtp.Evaluation.Reporting;
 using Sdtp.Evaluation.Tasks;
+using Sdtp.Evaluation.Tasks.Ruler;
 using Sdtp.Generation;
 using Sdtp.Modeling;
 using Sdtp.Pruning;
@@ -33,6 +34,49 @@ public sealed record EvaluationSettings
     public int DecodeTokens { get; init; } = 32;
     /// <summary>KV budget per layer of the decode-time eviction measured with SDTP.</summary>
     public int EvictionBudget { get; init; } = 256;
+    /// <summary>A second grid scored only by <see cref="InDistributionPolicies"/> (the report's <c>in_distribution</c>); null skips it.</summary>
+    public AccuracyGrid? InDistribution { get; init; }
+    /// <summary>Policies of the in-distribution grid.</summary>
+    public IReadOnlyList<string> InDistributionPolicies { get; init; } = ["dense", "sdtp"];
+
+    /// <summary>Needle depths of the RULER-like grid: ten, evenly from 0.05 to 0.95.</summary>
+    public static IReadOnlyList<double> SpreadDepths { get; } = Enumerable.Range(0, 10).Select(i => Math.Round(0.05 + 0.1 * i, 2)).ToArray();
+
+    /// <summary>
+    /// The RULER-like suite: every family on held-out phrasings, words and prose at 1024 and 2048 tokens, ten depths
+    /// from 0.05 to 0.95, <paramref name="samplesPerCell"/> samples per depth (10: 100 per family and length) for dense
+    /// and sdtp and <paramref name="baselineSamplesPerCell"/> for the baselines (null: as many); and the same families on
+    /// training phrasings, dense and sdtp, <paramref name="inDistributionPerCell"/> per depth.
+    /// </summary>
+    public static EvaluationSettings Ruler(int samplesPerCell = 10, int? baselineSamplesPerCell = null, int inDistributionPerCell = 5, IReadOnlyList<int>? lengths = null)
+    {
+        var families = RulerSuite.HeldOut.Select(t => t.Name).ToList();
+        lengths ??= [1024, 2048];
+        return new EvaluationSettings
+        {
+            Grid = new AccuracyGrid(families, lengths, SpreadDepths, samplesPerCell) { BaselineSamplesPerCell = baselineSamplesPerCell },
+            InDistribution = new AccuracyGrid(RulerSuite.Training.Select(t => t.Name).ToList(), lengths, SpreadDepths, inDistributionPerCell),
+        };
+    }
+
+    /// <summary>
+    /// Refuses settings the model cannot serve: a scored or timed length beyond the checkpoint's
+    /// <c>max_position_embeddings</c> (whose accuracy would be noise) or a count below 1, naming the value.
+    /// </summary>
+    /// <param name="config">The model's configuration.</param>
+    /// <param name="source">Its file, for the message.</param>
+    public void Validate(ModelConfig config, string source = "config.json")
+    {
+        foreach (var (what, values) in new[] { ("--lengths", Grid.Lengths.Concat(InDistribution?.Lengths ?? [])), ("--latency-lengths", LatencyLengths) })
+            foreach (var length in values)
+            {
+                if (length < 1) throw new ArgumentException($"{what}: {length} is not a prompt length (must be at least 1)");
+                if (length > config.MaxPositionEmbeddings)
+                    throw new ArgumentException($"{what}: {length} tokens is longer than the model's max_position_embeddings ({config.MaxPositionEmbeddings}, {source})");
+            }
+        if (Grid.SamplesPerCell < 1) throw new ArgumentException($"--samples must be at least 1 (got {Grid.SamplesPerCell})");
+        if (Repeats < 1) throw new ArgumentException($"--repeats must be at least 1 (got {Repeats})");
+    }
 }
 
 /// <summary>A step of a long run, for progress bars: which part, and how far.</summary>
@@ -49,16 +93,22 @@ public sealed class EvaluationRunner(LlamaForCausalLM model, ITextTokenizer toke
     /// <summary>The report of everything <paramref name="settings"/> asks for.</summary>
     public EvaluationReport Run(EvaluationSettings settings, Action<EvaluationProgress>? progress = null)
     {
+        settings.Validate(model.Config);
         var watch = Stopwatch.StartNew();
         var policies = Policies(settings.Baselines, schedule);
         var evaluator = new AccuracyEvaluator(model, tokenizer, schedule);
         var tasks = evaluator.Run(policies, settings.Grid, (d, t) => progress?.Invoke(new("accuracy", d, t)));
-        var sdtpReports = evaluator.Reports;
+        var sdtpReports = evaluator.Reports.ToList();
+        var inDistribution = settings.InDistribution is { } inGrid
+            ? evaluator.Run(policies.Where(p => settings.InDistributionPolicies.Contains(p.Name)).ToList(), inGrid,
+                (d, t) => progress?.Invoke(new("accuracy, training phrasings", d, t)))
+            : null;
 
         var sweep = Sweep(settings, progress);
         progress?.Invoke(new("head quality", 0, 1));
+        var retrieval = settings.Grid.Tasks.Select(TaskSuite.ByName).Where(t => t.IsRetrieval).ToList();
         var heldOut = Enumerable.Range(0, settings.HeadSamples).Select(i =>
-            TaskSuite.EvaluationSample(TaskSuite.All[i % 3], settings.Grid.Lengths[0], (i + 0.5) / settings.HeadSamples, 10_000 + i));
+            TaskSuite.EvaluationSample(retrieval[i % retrieval.Count], settings.Grid.Lengths[0], (i + 0.5) / settings.HeadSamples, 10_000 + i));
         var headQuality = HeadQualityEvaluator.Evaluate(model, tokenizer, schedule, heads, heldOut);
         progress?.Invoke(new("head quality", 1, 1));
 
@@ -103,6 +153,7 @@ public sealed class EvaluationRunner(LlamaForCausalLM model, ITextTokenizer toke
             Model = modelName,
             Schedule = schedule.ToString(),
             Tasks = tasks,
+            InDistribution = inDistribution,
             PrunedFraction = atLength.Count > 0 ? atLength.Average(r => r.PrunedFraction) : 1 - schedule.TokensPerLayer(flopsLength, model.Config.NumHiddenLayers)[^1] / (double)flopsLength,
             Compression = flopsLength / perLayer.Average(),
             TokensPerLayer = perLayer,

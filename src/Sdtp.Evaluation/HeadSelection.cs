@@ -18,12 +18,15 @@ public static class HeadSelection
     public const int ValidationIndexBase = 500_000;
 
     /// <summary>
-    /// <paramref name="perTask"/> validation samples of every retrieval task, lengths alternating between
-    /// <paramref name="lengths"/>, depths spread over (0, 1).
+    /// <paramref name="perTask"/> validation samples of every retrieval task of <paramref name="suite"/>, lengths
+    /// alternating between <paramref name="lengths"/>, depths spread over (0, 1). The template tasks take them from
+    /// the training stream at <see cref="ValidationIndexBase"/> (as they always have); the RULER-like families from the
+    /// validation stream, on training phrasings.
     /// </summary>
-    public static IReadOnlyList<TaskSample> ValidationSamples(int perTask, IReadOnlyList<int> lengths) =>
-        TaskSuite.All.Where(t => t.IsRetrieval).SelectMany(task => Enumerable.Range(0, perTask).Select(i =>
-            TaskSuite.TrainingSample(task, lengths[i % lengths.Count], (i + 0.5) / perTask, ValidationIndexBase + i))).ToList();
+    public static IReadOnlyList<TaskSample> ValidationSamples(int perTask, IReadOnlyList<int> lengths, EvaluationSuite suite = EvaluationSuite.Templates) =>
+        suite.TrainingRetrieval().SelectMany(task => Enumerable.Range(0, perTask).Select(i => suite == EvaluationSuite.Ruler
+            ? TaskSuite.ValidationSample(task, lengths[i % lengths.Count], (i + 0.5) / perTask, i)
+            : TaskSuite.TrainingSample(task, lengths[i % lengths.Count], (i + 0.5) / perTask, ValidationIndexBase + i))).ToList();
 
     /// <summary>Exact-match accuracy per task over <paramref name="samples"/> with <paramref name="prefill"/> (dense when null).</summary>
     public static Dictionary<string, double> AccuracyByTask(LlamaForCausalLM model, ITextTokenizer tokenizer, IReadOnlyList<TaskSample> samples,

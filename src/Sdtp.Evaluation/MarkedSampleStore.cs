@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Sdtp.Checkpoints;
 using Sdtp.Evaluation.Tasks;
+using Sdtp.Evaluation.Tasks.Ruler;
 using Sdtp.Modeling;
 using Sdtp.Pruning;
 using Sdtp.Tokenization;
@@ -21,18 +22,20 @@ public static class MarkedSampleStore
     /// [<paramref name="minLength"/>, <paramref name="maxLength"/>], needles at spread depths; targets are the answers.
     /// A sample whose context could be asked other questions (multi-key) is marked once per question and its context
     /// takes the largest saliency of any (<see cref="QueryMarginalSaliency"/>); <paramref name="everyQuestion"/> false marks
-    /// the asked question only (for comparisons).
+    /// the asked question only (for comparisons). <paramref name="tasks"/> defaults to the template tasks' retrieval ones.
     /// </summary>
     public static List<MarkedSample> Mark(LlamaForCausalLM model, ITextTokenizer tokenizer, PruningSchedule schedule, int count,
         int minLength, int maxLength, Func<long[], bool[], MarkedSample>? mark = null, Action<int, int>? progress = null,
-        bool everyQuestion = true)
+        bool everyQuestion = true, IReadOnlyList<IEvalTask>? tasks = null)
     {
         mark ??= (ids, targets) => SaliencyMarker.MarkSample(model, schedule, ids, targets);
-        var tasks = TaskSuite.All.Where(t => t.IsRetrieval).ToArray();
+        tasks ??= EvaluationSuite.Templates.TrainingRetrieval();
+        if (tasks.Any(t => t is RulerTask { Split: TemplateSplit.HeldOut }))
+            throw new ArgumentException("held-out tasks are for evaluation only: mark training-phrasing tasks", nameof(tasks));
         var samples = new List<MarkedSample>(count);
         for (int i = 0; i < count; i++)
         {
-            var task = tasks[i % tasks.Length];
+            var task = tasks[i % tasks.Count];
             int length = minLength + (int)((maxLength - minLength) * ((i * 0.618034) % 1.0));
             double depth = (i * 0.381966 + 0.05) % 1.0;
             var sample = TaskSuite.TrainingSample(task, length, depth, i);

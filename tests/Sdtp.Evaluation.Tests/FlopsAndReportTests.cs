@@ -48,6 +48,9 @@ public class FlopsAndReportTests
         Assert.Contains("\"peak_heap_growth_bytes\"", json);
         Assert.Contains("\"speedup_sdtp\": 1.8", json);
         Assert.Contains("\"pairwise_accuracy\": 0.7", json);
+        Assert.Contains("\"interval\": [", json);
+        Assert.Contains("\"correct\": 39", json);
+        Assert.Contains("\"in_distribution\"", json);
         var again = EvaluationReport.FromJson(json);
         Assert.Equal(json, again.ToJson());
     }
@@ -58,6 +61,9 @@ public class FlopsAndReportTests
         var report = SampleReport();
         var md = MarkdownWriter.Write(report);
         Assert.Contains("| passkey | 1.000 (1.00) | 0.950 (0.95) |", md);
+        Assert.Contains("| vt | 0.975 [0.87, 1.00] (1.00) | 0.950 [0.83, 0.99] (0.97) |", md);
+        Assert.Contains("## Accuracy on the phrasings training used (in distribution)", md);
+        Assert.Contains("| vt@train | 1.000 [0.84, 1.00] (1.00) |", md);
         Assert.Contains("| 4096 | 100.0 | 55.6 | 1.80x |", md);
         Assert.Contains("dense 256 MiB, sdtp 128 MiB", md);
         Assert.Contains("(its own working memory, sampled every 1 ms): dense 3.0 MiB, sdtp 1.0 MiB", md);
@@ -93,10 +99,23 @@ public class FlopsAndReportTests
                 ["dense"] = new PolicyScore { Accuracy = 1, Retention = 1, Samples = 10, ByLength = new() { ["512"] = 1 }, ByDepth = new() { ["0.5"] = 1 } },
                 ["sdtp"] = new PolicyScore { Accuracy = 0.95, Retention = 0.95, Samples = 10, ByLength = new() { ["512"] = 0.95 }, ByDepth = new() { ["0.5"] = 0.95 } },
             },
+            ["vt"] = new()
+            {
+                ["dense"] = new PolicyScore { Accuracy = 0.975, Correct = 39, Interval = [0.8712, 0.9956], Retention = 1, Samples = 40, ByLength = new() { ["1024"] = 0.975 } },
+                ["sdtp"] = new PolicyScore { Accuracy = 0.95, Correct = 38, Interval = [0.8349, 0.9862], Retention = 0.974, Samples = 40, ByLength = new() { ["1024"] = 0.95 } },
+            },
             ["lm"] = new()
             {
                 ["dense"] = new PolicyScore { Loss = 1, Perplexity = Math.E, Retention = 1, Samples = 2, ByLength = new() { ["512"] = 1 } },
                 ["sdtp"] = new PolicyScore { Loss = 1.1, Perplexity = Math.Exp(1.1), Retention = Math.Exp(-0.1), Samples = 2, ByLength = new() { ["512"] = 1.1 } },
+            },
+        },
+        InDistribution = new()
+        {
+            ["vt@train"] = new()
+            {
+                ["dense"] = new PolicyScore { Accuracy = 1, Correct = 20, Interval = [0.8389, 1], Retention = 1, Samples = 20, ByLength = new() { ["1024"] = 1 } },
+                ["sdtp"] = new PolicyScore { Accuracy = 1, Correct = 20, Interval = [0.8389, 1], Retention = 1, Samples = 20, ByLength = new() { ["1024"] = 1 } },
             },
         },
         PrunedFraction = 0.65,

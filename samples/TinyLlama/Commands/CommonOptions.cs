@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Sdtp.Evaluation;
 
 namespace Sdtp.Samples.TinyLlama.Commands;
 
@@ -8,6 +9,12 @@ internal static class CommonOptions
     public static Option<string?> Model() => new("--model")
     {
         Description = "checkpoint directory (config.json, model.safetensors, tokenizer); default: the embedded model",
+    };
+
+    public static Option<EvaluationSuite> Suite(string what) => new("--suite")
+    {
+        Description = what,
+        DefaultValueFactory = _ => EvaluationSuite.Templates,
     };
 
     public static Option<string> Out(string fallback, string what) => new("--out")

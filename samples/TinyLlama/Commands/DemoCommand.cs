@@ -22,26 +22,32 @@ internal static class DemoCommand
         var candidates = TrainHeadsCommand.CandidatesOption(2);
         var perStep = TrainHeadsCommand.SamplesPerStepOption(1);
         var tokenLevel = TrainHeadsCommand.TokenLevelTargetsOption();
-        var command = new Command("demo", "Run the whole SDTP pipeline on the embedded default model and report.") { model, output, skip, samples, steps, candidates, perStep, tokenLevel };
+        var suite = CommonOptions.Suite("Templates: mark, validate and evaluate on the template tasks; Ruler: mark and validate on the RULER-like families' training phrasings, evaluate on held-out ones (50 samples per family and length for dense and sdtp, 20 for the baselines and for training phrasings)");
+        var command = new Command("demo", "Run the whole SDTP pipeline on the embedded default model and report.") { model, output, skip, samples, steps, candidates, perStep, tokenLevel, suite };
         command.SetAction(parse =>
         {
             var watch = Stopwatch.StartNew();
             CommonOptions.RequireAtLeastOne("--candidates", parse.GetValue(candidates));
             CommonOptions.RequireAtLeastOne("--samples-per-step", parse.GetValue(perStep));
+            var chosenSuite = parse.GetValue(suite);
+            var settings = chosenSuite == EvaluationSuite.Ruler
+                ? EvaluationSettings.Ruler(samplesPerCell: 5, baselineSamplesPerCell: 2, inDistributionPerCell: 2)
+                : new EvaluationSettings();
             var outDirectory = parse.GetValue(output)!;
             Directory.CreateDirectory(outDirectory);
             bool skipTraining = parse.GetValue(skip);
             using var session = ModelSession.Open(parse.GetValue(model), loadHeads: skipTraining);
+            settings.Validate(session.Model.Config, Path.Combine(session.Directory, "config.json"));
             AnsiConsole.MarkupLineInterpolated($"model: {session.Directory} ({session.Model.Config.NumHiddenLayers} layers, d={session.Model.Config.HiddenSize}); schedule {session.Schedule}");
             if (!skipTraining)
             {
-                var marked = MarkCommand.Run(session, parse.GetValue(samples), 256, 1024);
+                var marked = MarkCommand.Run(session, parse.GetValue(samples), 256, 1024, chosenSuite);
                 MarkedSampleStore.Save(Path.Combine(outDirectory, "marked.jsonl"), marked);
                 var headsPath = Path.Combine(outDirectory, "sdtp_heads.safetensors");
                 TrainHeadsCommand.Run(session, marked, new HeadTrainerOptions { Steps = parse.GetValue(steps), SamplesPerStep = parse.GetValue(perStep) }, headsPath, parse.GetValue(candidates),
-                    wordLevelTargets: !parse.GetValue(tokenLevel));
+                    wordLevelTargets: !parse.GetValue(tokenLevel), suite: chosenSuite);
             }
-            var report = EvalCommand.Run(session, new EvaluationSettings(), outDirectory);
+            var report = EvalCommand.Run(session, settings, outDirectory);
             ResultsTable.Print(report);
             AnsiConsole.MarkupLineInterpolated($"demo finished in {watch.Elapsed.TotalMinutes:F1} min");
             return 0;

@@ -15,28 +15,43 @@ internal static class EvalCommand
     {
         var model = CommonOptions.Model();
         var output = CommonOptions.Out("sdtp-out", "folder for report.json, report.md and the plots");
-        var samples = new Option<int>("--samples") { Description = "samples per task, length and depth", DefaultValueFactory = _ => 4 };
-        var lengths = new Option<int[]>("--lengths") { Description = "prompt lengths scored", DefaultValueFactory = _ => [512, 1024], AllowMultipleArgumentsPerToken = true };
+        var suite = CommonOptions.Suite("Templates: the passkey/multikey/multivalue/lm tasks at 512 and 1024 tokens; Ruler: the RULER-like families on held-out phrasings at 1024 and 2048 tokens, ten depths, plus the training phrasings for dense and sdtp");
+        var samples = new Option<int?>("--samples") { Description = "samples per task, length and depth (Templates: 4; Ruler: 10, so 100 per family and length)" };
+        var baselineSamples = new Option<int?>("--baseline-samples") { Description = "Ruler: samples per depth for the baselines (default: as many as --samples)" };
+        var lengths = new Option<int[]?>("--lengths") { Description = "prompt lengths scored (Templates: 512 1024; Ruler: 1024 2048)", AllowMultipleArgumentsPerToken = true };
         var latencyLengths = new Option<int[]>("--latency-lengths") { Description = "prompt lengths timed", DefaultValueFactory = _ => [1024, 2048, 4096], AllowMultipleArgumentsPerToken = true };
         var repeats = new Option<int>("--repeats") { Description = "timed runs per prefill (median)", DefaultValueFactory = _ => 5 };
         var command = new Command("eval", "Evaluate SDTP against dense, oracle, random, window and attention at the same keep budget.")
         {
-            model, output, samples, lengths, latencyLengths, repeats,
+            model, output, suite, samples, baselineSamples, lengths, latencyLengths, repeats,
         };
         command.SetAction(parse =>
         {
-            using var session = ModelSession.Open(parse.GetValue(model), loadHeads: true);
-            var settings = new EvaluationSettings
+            var settings = Settings(parse.GetValue(suite), parse.GetValue(samples), parse.GetValue(baselineSamples), parse.GetValue(lengths)) with
             {
-                Grid = new EvaluationSettings().Grid with { SamplesPerCell = parse.GetValue(samples), Lengths = parse.GetValue(lengths)! },
                 LatencyLengths = parse.GetValue(latencyLengths)!,
                 Repeats = parse.GetValue(repeats),
             };
+            CommonOptions.RequireAtLeastOne("--samples", settings.Grid.SamplesPerCell);
+            if (settings.Grid.BaselineSamplesPerCell is int b) CommonOptions.RequireAtLeastOne("--baseline-samples", b);
+            using var session = ModelSession.Open(parse.GetValue(model), loadHeads: true);
+            settings.Validate(session.Model.Config, Path.Combine(session.Directory, "config.json"));
             var report = Run(session, settings, parse.GetValue(output)!);
             ResultsTable.Print(report);
             return 0;
         });
         return command;
+    }
+
+    /// <summary>The settings of a suite, with the grid's counts and lengths where given.</summary>
+    public static EvaluationSettings Settings(EvaluationSuite suite, int? samples, int? baselineSamples, int[]? lengths)
+    {
+        if (suite == EvaluationSuite.Ruler) return EvaluationSettings.Ruler(samples ?? 10, baselineSamples, lengths: lengths);
+        var defaults = new EvaluationSettings();
+        return defaults with
+        {
+            Grid = defaults.Grid with { SamplesPerCell = samples ?? 4, Lengths = lengths ?? defaults.Grid.Lengths, BaselineSamplesPerCell = baselineSamples },
+        };
     }
 
     public static EvaluationReport Run(ModelSession session, EvaluationSettings settings, string outDirectory)
@@ -51,14 +66,15 @@ internal static class EvalCommand
         File.WriteAllText(Path.Combine(outDirectory, "report.md"), MarkdownWriter.Write(report));
         PlotWriter.Latency(report, Path.Combine(outDirectory, "latency.png"));
         PlotWriter.Sweep(report, Path.Combine(outDirectory, "sweep.png"));
-        WriteHeatmap(session, settings.Grid.Lengths.Min(), Path.Combine(outDirectory, "heatmap.png"));
+        var firstRetrieval = settings.Grid.Tasks.Select(TaskSuite.ByName).First(t => t.IsRetrieval);
+        WriteHeatmap(session, firstRetrieval, settings.Grid.Lengths.Min(), Path.Combine(outDirectory, "heatmap.png"));
         AnsiConsole.MarkupLineInterpolated($"wrote report.json, report.md, latency.png, sweep.png, heatmap.png to [bold]{outDirectory}[/]");
         return report;
     }
 
-    private static void WriteHeatmap(ModelSession session, int length, string path)
+    private static void WriteHeatmap(ModelSession session, IEvalTask task, int length, string path)
     {
-        var sample = TaskSuite.EvaluationSample(new PasskeyTask(), length, 0.4, 0);
+        var sample = TaskSuite.EvaluationSample(task, length, 0.4, 0);
         var prompt = session.Tokenizer.Encode(sample.Prompt, addBos: true);
         var answer = session.Tokenizer.Encode(sample.Answer);
         var ids = prompt.Concat(answer).Select(t => (long)t).ToArray();
@@ -70,6 +86,6 @@ internal static class EvalCommand
         PlotWriter.Heatmap(marked.Saliency.Select(s => s.Take(prompt.Count).ToArray()).ToList(),
             result.Report.Stages.Select(s => s.KeptPositions[0]).ToList(),
             session.Schedule.Stages.Select(s => s.Layer).ToList(),
-            $"passkey at depth 0.4, {prompt.Count} tokens: saliency (colour) of the tokens each stage received", path);
+            $"{task.Name} at depth 0.4, {prompt.Count} tokens: saliency (colour) of the tokens each stage received", path);
     }
 }

@@ -15,14 +15,15 @@ internal static class MarkCommand
         var samples = new Option<int>("--samples") { Description = "samples to mark", DefaultValueFactory = _ => 240 };
         var minLength = new Option<int>("--min-length") { Description = "shortest prompt (tokens)", DefaultValueFactory = _ => 256 };
         var maxLength = new Option<int>("--max-length") { Description = "longest prompt (tokens)", DefaultValueFactory = _ => 1024 };
+        var suite = CommonOptions.Suite("whose training-phrasing retrieval tasks to mark: Templates or Ruler");
         var command = new Command("mark", "Stage 1: mark token saliency (gradient x input of the answer) on training samples.")
         {
-            model, output, samples, minLength, maxLength,
+            model, output, samples, minLength, maxLength, suite,
         };
         command.SetAction(parse =>
         {
             using var session = ModelSession.Open(parse.GetValue(model), loadHeads: false);
-            var marked = Run(session, parse.GetValue(samples), parse.GetValue(minLength), parse.GetValue(maxLength));
+            var marked = Run(session, parse.GetValue(samples), parse.GetValue(minLength), parse.GetValue(maxLength), parse.GetValue(suite));
             MarkedSampleStore.Save(parse.GetValue(output)!, marked);
             AnsiConsole.MarkupLineInterpolated($"marked {marked.Count} samples -> [bold]{parse.GetValue(output)}[/]");
             return 0;
@@ -30,9 +31,9 @@ internal static class MarkCommand
         return command;
     }
 
-    public static List<MarkedSample> Run(ModelSession session, int count, int minLength, int maxLength) =>
+    public static List<MarkedSample> Run(ModelSession session, int count, int minLength, int maxLength, EvaluationSuite suite = EvaluationSuite.Templates) =>
         Progress.Run($"marking {count} samples", count, tick =>
             MarkedSampleStore.Mark(session.Model, session.Tokenizer, session.Schedule, count, minLength, maxLength,
                 session.Model is TinyLlama tiny ? (ids, targets) => SaliencyMarker.MarkSample(tiny, ids, targets) : null,
-                (done, _) => tick(done)));
+                (done, _) => tick(done), tasks: suite.TrainingRetrieval()));
 }

@@ -11,19 +11,29 @@ internal static class ResultsTable
 
     public static void Print(EvaluationReport report)
     {
-        var table = new Table().Title("accuracy at the same keep budget (retention = policy / dense)");
-        var policies = Order.Where(p => report.Tasks.Values.First().ContainsKey(p)).ToList();
-        table.AddColumn("task");
-        foreach (var p in policies) table.AddColumn(p);
-        foreach (var (task, scores) in report.Tasks)
-            table.AddRow(new[] { task }.Concat(policies.Select(p => scores[p].Accuracy is double a
-                ? $"{F(a, 3)} ({F(scores[p].Retention, 2)})"
-                : $"ppl {F(scores[p].Perplexity ?? 0, 2)}")).ToArray());
-        AnsiConsole.Write(table);
+        Accuracy(report.Tasks, "accuracy at the same keep budget [95% interval] (retention = policy / dense)");
+        if (report.InDistribution is { Count: > 0 } inDistribution)
+            Accuracy(inDistribution, "the same families on the phrasings training used");
         var longest = report.Latency[^1];
         AnsiConsole.MarkupLine($"pruned fraction {F(report.PrunedFraction, 3)}, compression {F(report.Compression, 2)}x, "
             + $"prefill FLOPs -{F(report.Flops.Reduction * 100, 1)}%, prefill at {longest["seq_len"]} tokens: dense {F(longest["dense_ms"], 0)} ms, "
             + $"sdtp {F(longest["sdtp_ms"], 0)} ms ([bold]{F(longest["speedup_sdtp"], 2)}x[/])");
+    }
+
+    private static void Accuracy(Dictionary<string, Dictionary<string, PolicyScore>> tasks, string title)
+    {
+        var table = new Table().Title(title);
+        var policies = Order.Where(p => tasks.Values.First().ContainsKey(p)).ToList();
+        table.AddColumn("task");
+        foreach (var p in policies) table.AddColumn(p);
+        foreach (var (task, scores) in tasks)
+            table.AddRow(new[] { Markup.Escape(task) }.Concat(policies.Select(p => scores[p] switch
+            {
+                { Accuracy: double a, Interval: [var low, var high] } s => $"{F(a, 3)} [{F(low, 2)}, {F(high, 2)}] ({F(s.Retention, 2)})",
+                { Accuracy: double a } s => $"{F(a, 3)} ({F(s.Retention, 2)})",
+                var s => $"ppl {F(s.Perplexity ?? 0, 2)}",
+            }).Select(Markup.Escape)).ToArray());
+        AnsiConsole.Write(table);
     }
 
     private static string F(double v, int digits) => v.ToString("F" + digits, CultureInfo.InvariantCulture);

@@ -20,9 +20,10 @@ internal static class TrainHeadsCommand
         var candidates = CandidatesOption(1);
         var perStep = SamplesPerStepOption(1);
         var tokenLevel = TokenLevelTargetsOption();
+        var suite = CommonOptions.Suite("whose validation samples choose among --candidates: Templates or Ruler (training phrasings, validation seeds)");
         var command = new Command("train-heads", "Stage 2: train the saliency heads with the ranking, MSE, budget and LM losses.")
         {
-            model, marked, steps, seed, output, checkpoint, candidates, perStep, tokenLevel,
+            model, marked, steps, seed, output, checkpoint, candidates, perStep, tokenLevel, suite,
         };
         command.SetAction(parse =>
         {
@@ -32,7 +33,7 @@ internal static class TrainHeadsCommand
             var samples = MarkedSampleStore.Load(parse.GetValue(marked)!);
             var path = parse.GetValue(output) ?? session.HeadsPath;
             var losses = Run(session, samples, new HeadTrainerOptions { Steps = parse.GetValue(steps), SamplesPerStep = parse.GetValue(perStep), Seed = parse.GetValue(seed), CheckpointDirectory = parse.GetValue(checkpoint) },
-                path, parse.GetValue(candidates), wordLevelTargets: !parse.GetValue(tokenLevel));
+                path, parse.GetValue(candidates), wordLevelTargets: !parse.GetValue(tokenLevel), suite: parse.GetValue(suite));
             AnsiConsole.MarkupLineInterpolated($"heads -> [bold]{path}[/]; rank loss {losses.Take(20).Average(l => l.Rank):F3} -> {losses.TakeLast(20).Average(l => l.Rank):F3}");
             return 0;
         });
@@ -58,12 +59,12 @@ internal static class TrainHeadsCommand
     /// With <paramref name="wordLevelTargets"/>, the heads learn <see cref="WordLevelSaliency"/> targets.
     /// </summary>
     public static IReadOnlyList<LossTerms> Run(ModelSession session, IReadOnlyList<MarkedSample> samples, HeadTrainerOptions options, string headsPath,
-        int candidates = 1, bool wordLevelTargets = true)
+        int candidates = 1, bool wordLevelTargets = true, EvaluationSuite suite = EvaluationSuite.Templates)
     {
         CommonOptions.RequireAtLeastOne("--candidates", candidates);
         if (wordLevelTargets) samples = WordLevelSaliency.Apply(samples, session.Tokenizer);
         if (candidates == 1) return TrainOne(session, samples, options, headsPath);
-        var validation = HeadSelection.ValidationSamples(ValidationPerTask, ValidationLengths);
+        var validation = HeadSelection.ValidationSamples(ValidationPerTask, ValidationLengths, suite);
         var dense = Progress.Run($"dense answers on {validation.Count} validation samples", validation.Count,
             tick => HeadSelection.AccuracyByTask(session.Model, session.Tokenizer, validation, null, tick));
         var trained = new List<(SaliencyHeads Heads, IReadOnlyList<LossTerms> Losses)>();

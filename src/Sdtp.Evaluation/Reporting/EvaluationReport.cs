@@ -19,6 +19,11 @@ public sealed record EvaluationReport
     public required string Schedule { get; init; }
     /// <summary>Per task, per policy: the scores.</summary>
     public required Dictionary<string, Dictionary<string, PolicyScore>> Tasks { get; init; }
+    /// <summary>
+    /// The same families on the phrasings training used (evaluation seeds), for the policies asked; null when not run.
+    /// Set beside <see cref="Tasks"/> (held-out phrasings) it shows how much of an accuracy is the template's.
+    /// </summary>
+    public Dictionary<string, Dictionary<string, PolicyScore>>? InDistribution { get; init; }
     /// <summary>Share of input tokens pruned by the last stage, at the evaluated lengths.</summary>
     public required double PrunedFraction { get; init; }
     /// <summary>The paper's compression: original tokens / average tokens per layer.</summary>
@@ -69,8 +74,12 @@ public sealed record EvaluationReport
 /// <summary>One policy on one task.</summary>
 public sealed record PolicyScore
 {
-    /// <summary>Exact-match accuracy (retrieval tasks).</summary>
+    /// <summary>Share of samples answered right (retrieval tasks).</summary>
     public double? Accuracy { get; init; }
+    /// <summary>Samples answered right (retrieval tasks).</summary>
+    public int? Correct { get; init; }
+    /// <summary>95% Wilson interval of <see cref="Accuracy"/>, [low, high] (retrieval tasks).</summary>
+    public IReadOnlyList<double>? Interval { get; init; }
     /// <summary>Mean next-token loss of the continuation (language modelling).</summary>
     public double? Loss { get; init; }
     /// <summary>exp(loss) (language modelling).</summary>

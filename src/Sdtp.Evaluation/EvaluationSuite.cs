@@ -1,0 +1,23 @@
+using Sdtp.Evaluation.Tasks;
+using Sdtp.Evaluation.Tasks.Ruler;
+
+namespace Sdtp.Evaluation;
+
+/// <summary>Which tasks an evaluation scores, and so which ones marking and head validation draw from.</summary>
+public enum EvaluationSuite
+{
+    /// <summary>The template tasks the shipped default model was trained on (passkey, multikey, multivalue, lm).</summary>
+    Templates,
+
+    /// <summary>The RULER-like families on held-out phrasings, plus the same on training phrasings (<see cref="EvaluationSettings.Ruler"/>).</summary>
+    Ruler,
+}
+
+/// <summary>The tasks each suite trains heads on: never the held-out phrasings.</summary>
+public static class EvaluationSuites
+{
+    /// <summary>The retrieval tasks whose training-stream samples are marked and whose validation samples choose heads.</summary>
+    public static IReadOnlyList<IEvalTask> TrainingRetrieval(this EvaluationSuite suite) => suite == EvaluationSuite.Ruler
+        ? RulerSuite.Training.Where(t => t.IsRetrieval).ToList()
+        : TaskSuite.All.Where(t => t.IsRetrieval).ToList();
+}
