@@ -55,6 +55,24 @@ public static class MarkedSampleStore
         }
     }
 
+    /// <summary>
+    /// Marks a user's data (<see cref="MarkingData"/>): every record is encoded and checked first, so a bad line fails
+    /// before minutes of marking; then each is marked on its own targets.
+    /// </summary>
+    public static List<MarkedSample> MarkData(LlamaForCausalLM model, ITextTokenizer tokenizer, PruningSchedule schedule,
+        IReadOnlyList<MarkingRecord> records, string path, Func<long[], bool[], MarkedSample>? mark = null, Action<int, int>? progress = null)
+    {
+        mark ??= (ids, targets) => SaliencyMarker.MarkSample(model, schedule, ids, targets);
+        var encoded = records.Select(r => MarkingData.Encode(r, tokenizer, model.Config.MaxPositionEmbeddings, path)).ToList();
+        var samples = new List<MarkedSample>(encoded.Count);
+        foreach (var (ids, targets) in encoded)
+        {
+            samples.Add(mark(ids, targets));
+            progress?.Invoke(samples.Count, encoded.Count);
+        }
+        return samples;
+    }
+
     /// <summary>Writes <paramref name="samples"/> to <paramref name="path"/> atomically.</summary>
     public static void Save(string path, IEnumerable<MarkedSample> samples) =>
         AtomicFile.WriteText(path, string.Join("\n", samples.Select(s => JsonSerializer.Serialize(new Line(s.Ids, s.Targets, s.Saliency)))) + "\n");

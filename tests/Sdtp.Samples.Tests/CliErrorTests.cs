@@ -36,6 +36,9 @@ public class CliErrorTests
     [InlineData(new[] { "bogus" }, "Unrecognized command or argument 'bogus'")]
     [InlineData(new[] { "bench", "--repeats", "many" }, "many")]
     [InlineData(new[] { "generate" }, "--prompt")]
+    [InlineData(new[] { "mark", "--data", "/no/such/data.jsonl" }, "/no/such/data.jsonl: marking data file not found")]
+    [InlineData(new[] { "mark", "--min-length", "900", "--max-length", "300" }, "--min-length 900 and --max-length 300: need 1 <= min <= max")]
+    [InlineData(new[] { "eval", "--suite", "Ruler", "--lengths", "8192" }, "--lengths: 8192 tokens is longer than the model's max_position_embeddings (4096, ")]
     public void Errors_are_one_line_with_a_nonzero_exit(string[] args, string expected)
     {
         var (code, error) = Run(args);
@@ -43,6 +46,35 @@ public class CliErrorTests
         Assert.Contains(expected, error);
         Assert.DoesNotContain("   at ", error); // no stack trace
         Assert.StartsWith("error: ", error);
+    }
+
+    [Fact]
+    public void Marking_user_data_writes_every_line_or_nothing()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "sdtp-cli-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        try
+        {
+            TinyCheckpoint.Write(dir);
+            var data = Path.Combine(dir, "data.jsonl");
+            var output = Path.Combine(dir, "marked.jsonl");
+            File.WriteAllLines(data, ["{\"prompt\": \"Capital of France?\", \"answer\": \" Paris\"}", "{\"text\": 3}"]);
+            var (code, error) = Run("mark", "--model", dir, "--data", data, "--out", output);
+            Assert.Equal(1, code);
+            Assert.Contains($"{data}: line 2: field 'text': expected a string, got number", error);
+            Assert.False(File.Exists(output));
+            File.WriteAllLines(data, ["{\"prompt\": \"Capital of France?\", \"answer\": \" Paris\", \"id\": 1}", "", "{\"text\": \"The quick brown fox jumps over the lazy dog.\"}"]);
+            (code, error) = Run("mark", "--model", dir, "--data", data, "--out", output);
+            Assert.True(code == 0, error);
+            var marked = Sdtp.Evaluation.MarkedSampleStore.Load(output);
+            Assert.Equal(2, marked.Count);
+            Assert.Equal(6, marked[0].Targets.Count(t => t));
+            Assert.Equal(11, marked[1].Targets.Count(t => t)); // the last quarter of 44 characters
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
     }
 
     [Fact]

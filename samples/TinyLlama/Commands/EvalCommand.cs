@@ -46,7 +46,8 @@ internal static class EvalCommand
     /// <summary>The settings of a suite, with the grid's counts and lengths where given.</summary>
     public static EvaluationSettings Settings(EvaluationSuite suite, int? samples, int? baselineSamples, int[]? lengths)
     {
-        if (suite == EvaluationSuite.Ruler) return EvaluationSettings.Ruler(samples ?? 10, baselineSamples, lengths: lengths);
+        if (suite == EvaluationSuite.Ruler)
+            return EvaluationSettings.Ruler(samples ?? 10, baselineSamples, inDistributionPerCell: Math.Min(5, samples ?? 10), lengths: lengths);
         var defaults = new EvaluationSettings();
         return defaults with
         {

@@ -12,18 +12,30 @@ internal static class MarkCommand
     {
         var model = CommonOptions.Model();
         var output = CommonOptions.Out("sdtp-out/marked.jsonl", "marked samples file to write");
-        var samples = new Option<int>("--samples") { Description = "samples to mark", DefaultValueFactory = _ => 240 };
+        var samples = new Option<int>("--samples") { Description = "samples to mark (ignored with --data)", DefaultValueFactory = _ => 240 };
+        var data = new Option<string?>("--data") { Description = "mark your own data instead: JSON lines with \"prompt\" and \"answer\" (saliency of the answer given the prompt), or \"text\" (of the next-token loss over its last quarter)" };
         var minLength = new Option<int>("--min-length") { Description = "shortest prompt (tokens)", DefaultValueFactory = _ => 256 };
         var maxLength = new Option<int>("--max-length") { Description = "longest prompt (tokens)", DefaultValueFactory = _ => 1024 };
         var suite = CommonOptions.Suite("whose training-phrasing retrieval tasks to mark: Templates or Ruler");
         var command = new Command("mark", "Stage 1: mark token saliency (gradient x input of the answer) on training samples.")
         {
-            model, output, samples, minLength, maxLength, suite,
+            model, output, samples, minLength, maxLength, suite, data,
         };
         command.SetAction(parse =>
         {
+            var dataPath = parse.GetValue(data);
+            var records = dataPath is null ? null : MarkingData.Load(dataPath);
+            if (records is null)
+            {
+                CommonOptions.RequireAtLeastOne("--samples", parse.GetValue(samples));
+                if (parse.GetValue(minLength) < 1 || parse.GetValue(maxLength) < parse.GetValue(minLength))
+                    throw new ArgumentException($"--min-length {parse.GetValue(minLength)} and --max-length {parse.GetValue(maxLength)}: need 1 <= min <= max");
+            }
             using var session = ModelSession.Open(parse.GetValue(model), loadHeads: false);
-            var marked = Run(session, parse.GetValue(samples), parse.GetValue(minLength), parse.GetValue(maxLength), parse.GetValue(suite));
+            var marked = records is null
+                ? Run(session, parse.GetValue(samples), parse.GetValue(minLength), parse.GetValue(maxLength), parse.GetValue(suite))
+                : Progress.Run($"marking {records.Count} lines of {dataPath}", records.Count, tick =>
+                    MarkedSampleStore.MarkData(session.Model, session.Tokenizer, session.Schedule, records, dataPath!, Marker(session), (done, _) => tick(done)));
             MarkedSampleStore.Save(parse.GetValue(output)!, marked);
             AnsiConsole.MarkupLineInterpolated($"marked {marked.Count} samples -> [bold]{parse.GetValue(output)}[/]");
             return 0;
@@ -34,6 +46,9 @@ internal static class MarkCommand
     public static List<MarkedSample> Run(ModelSession session, int count, int minLength, int maxLength, EvaluationSuite suite = EvaluationSuite.Templates) =>
         Progress.Run($"marking {count} samples", count, tick =>
             MarkedSampleStore.Mark(session.Model, session.Tokenizer, session.Schedule, count, minLength, maxLength,
-                session.Model is TinyLlama tiny ? (ids, targets) => SaliencyMarker.MarkSample(tiny, ids, targets) : null,
-                (done, _) => tick(done), tasks: suite.TrainingRetrieval()));
+                Marker(session), (done, _) => tick(done), tasks: suite.TrainingRetrieval()));
+
+    // The annotated model marks through its generated forward; any other through the reference loop.
+    private static Func<long[], bool[], MarkedSample>? Marker(ModelSession session) =>
+        session.Model is TinyLlama tiny ? (ids, targets) => SaliencyMarker.MarkSample(tiny, ids, targets) : null;
 }
