@@ -8,15 +8,16 @@ using Sdtp.Tokenization;
 using Sdtp.Training;
 using static TorchSharp.torch;
 
-// The tuning harness behind the head-training numbers in the README: marks samples, trains one head set per seed with
-// the options given (and, for several seeds, takes their average), and scores dense and SDTP on samples from evaluation
-// indices 100-105 (the report's grid uses 0-3), so choices are not tuned on the reported samples. Uses the reference
-// (not generated) forward; one result line per head set goes to stdout and to --log.
+// The tuning harness behind the head-training experiments in docs/experiments.md: marks samples, trains one head set
+// per seed with the options given (and, for several seeds, takes their average), and scores dense and SDTP on the
+// VALIDATION seed stream (training phrasings), never on an evaluation sample, so nothing chosen here is tuned on what a
+// report measures. Uses the reference (not generated) forward; one result line per head set goes to stdout and to --log.
 // Run: dotnet run -c Release --project benchmarks/Sdtp.HeadTuning -- --seed 0
 //   --model DIR   --marks N (250)   --steps N (600)   --seed S (0)   --seeds S1,S2,... (each, then their average)
 //   --head-width N (d/4)   --passkey-per-cell N (2)   --validate N (0; per task: worst retention on validation samples)
 //   --lr X (0.01)   --lm-weight X (1)   --rank-min X (0.1)   --spread N (0: max of each saliency over +-N neighbours)
 //   --no-rescale   --no-carry   --samples-per-step N (1)   --asked-only   --subsets   --save-heads DIR   --token-level   --log FILE (head-tuning.log)
+//   --suite Templates|Ruler (Templates: mark and score the template tasks; Ruler: the RULER-like families' training phrasings)
 var options = Options.Parse(args);
 Sdtp.NativeAllocator.KeepFreedMemory(); // as the sdtp CLI does: training steps about 7% faster
 string directory = options.Get("--model", Path.Combine(AppContext.BaseDirectory, "../../../../../samples/TinyLlama/model"));
@@ -26,9 +27,10 @@ var tokenizer = TokenizerLoader.Load(directory);
 var schedule = PruningSchedule.Geometric(1, 1, 7, 0.86); // the annotated TinyLlama's schedule
 int marks = options.Int("--marks", 250), steps = options.Int("--steps", 600), seed = options.Int("--seed", 0), spread = options.Int("--spread", 0);
 bool everyQuestion = !options.Has("--asked-only");
+var suite = Enum.Parse<EvaluationSuite>(options.Get("--suite", "Templates"), ignoreCase: true);
 
 var watch = Stopwatch.StartNew();
-var marked = MarkedSampleStore.Mark(model, tokenizer, schedule, marks, 256, 1024, everyQuestion: everyQuestion);
+var marked = MarkedSampleStore.Mark(model, tokenizer, schedule, marks, 256, 1024, everyQuestion: everyQuestion, tasks: suite.TrainingRetrieval());
 if (spread > 0) marked = marked.Select(m => new MarkedSample(m.Ids, m.Targets, m.Saliency.Select(s => Spread(s, spread)).ToArray())).ToList();
 if (!options.Has("--token-level")) // word-level targets, as train-heads and demo use by default
     marked = WordLevelSaliency.Apply(marked, tokenizer).ToList();
@@ -69,13 +71,17 @@ foreach (var members in subsets)
     trained.Add(($"average of seeds {string.Join('+', members.Select(i => seeds[i]))}", SaliencyHeads.Average(members.Select(i => singles[i].Heads).ToList())));
 
 int passkeyPerCell = options.Int("--passkey-per-cell", 2), validatePerTask = options.Int("--validate", 0);
-var validation = HeadSelection.ValidationSamples(validatePerTask, [512, 1024]);
+var validation = HeadSelection.ValidationSamples(validatePerTask, [512, 1024], suite);
+// The tuning set: per task, samples per (length, depth) cell; validation indices from 100 on, apart from --validate's.
+var tuningTasks = suite == EvaluationSuite.Ruler
+    ? suite.TrainingRetrieval().Select(t => (t, 3)).ToArray()
+    : [(TaskSuite.ByName("passkey"), passkeyPerCell), (TaskSuite.ByName("multikey"), 6), (TaskSuite.ByName("multivalue"), 3)];
 var denseValidation = validatePerTask > 0 ? HeadSelection.AccuracyByTask(model, tokenizer, validation, null) : null;
 foreach (var (label, heads) in trained)
 {
     var prefill = SdtpPrefill.For(schedule, new SaliencyHeadScorer(heads));
     var line = $"{string.Join(' ', args)}: {label}:";
-    foreach (var (name, perCell) in new[] { ("passkey", passkeyPerCell), ("multikey", 6), ("multivalue", 3) })
+    foreach (var (task, perCell) in tuningTasks)
     {
         int dense = 0, sdtp = 0, total = 0;
         foreach (int length in new[] { 512, 1024 })
@@ -83,12 +89,12 @@ foreach (var (label, heads) in trained)
                 for (int i = 100; i < 100 + perCell; i++)
                 {
                     using var scope = NewDisposeScope();
-                    var sample = TaskSuite.EvaluationSample(TaskSuite.ByName(name), length, depth, i);
+                    var sample = TaskSuite.ValidationSample(task, length, depth, i);
                     dense += Answers.ExactMatch(model, tokenizer, sample) ? 1 : 0;
                     sdtp += Answers.ExactMatch(model, tokenizer, sample, prefill) ? 1 : 0;
                     total++;
                 }
-        line += $" {name} sdtp {sdtp} dense {dense} of {total};";
+        line += $" {task.Name} sdtp {sdtp} dense {dense} of {total};";
     }
     if (denseValidation is not null)
     {
