@@ -57,7 +57,7 @@ public class NativeMemoryTests(ITestOutputHelper output)
     [Fact]
     public void Keeping_freed_memory_is_accepted_by_glibc_and_can_be_repeated()
     {
-        // The speed-up it buys is measured with a training loop (README, "Native memory"), not here: whether a freed block is handed
+        // The speed-up it buys is measured with a training loop (docs/runtime.md, "Native memory"), not here: whether a freed block is handed
         // back depends on which malloc arena a thread uses, which a test runner does not control.
         bool glibc = OperatingSystem.IsLinux() && File.Exists("/proc/self/maps")
             && File.ReadAllText("/proc/self/maps").Contains("libc.so.6", StringComparison.Ordinal);

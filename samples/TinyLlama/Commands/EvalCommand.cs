@@ -18,12 +18,13 @@ internal static class EvalCommand
         var suite = CommonOptions.Suite("Templates: the passkey/multikey/multivalue/lm tasks at 512 and 1024 tokens; Ruler: the RULER-like families on held-out phrasings at 1024 and 2048 tokens, ten depths, plus the training phrasings for dense and sdtp");
         var samples = new Option<int?>("--samples") { Description = "samples per task, length and depth (Templates: 4; Ruler: 10, so 100 per family and length)" };
         var baselineSamples = new Option<int?>("--baseline-samples") { Description = "Ruler: samples per depth for the baselines (default: as many as --samples)" };
+        var baselines = new Option<string>("--baselines") { Description = "policies besides dense and sdtp, comma-separated (oracle, random, window, attention), or none", DefaultValueFactory = _ => "oracle,random,window,attention" };
         var lengths = new Option<int[]?>("--lengths") { Description = "prompt lengths scored (Templates: 512 1024; Ruler: 1024 2048)", AllowMultipleArgumentsPerToken = true };
         var latencyLengths = new Option<int[]>("--latency-lengths") { Description = "prompt lengths timed", DefaultValueFactory = _ => [1024, 2048, 4096], AllowMultipleArgumentsPerToken = true };
         var repeats = new Option<int>("--repeats") { Description = "timed runs per prefill (median)", DefaultValueFactory = _ => 5 };
         var command = new Command("eval", "Evaluate SDTP against dense, oracle, random, window and attention at the same keep budget.")
         {
-            model, output, suite, samples, baselineSamples, lengths, latencyLengths, repeats,
+            model, output, suite, samples, baselineSamples, baselines, lengths, latencyLengths, repeats,
         };
         command.SetAction(parse =>
         {
@@ -31,6 +32,7 @@ internal static class EvalCommand
             {
                 LatencyLengths = parse.GetValue(latencyLengths)!,
                 Repeats = parse.GetValue(repeats),
+                Baselines = Baselines(parse.GetValue(baselines)!),
             };
             CommonOptions.RequireAtLeastOne("--samples", settings.Grid.SamplesPerCell);
             if (settings.Grid.BaselineSamplesPerCell is int b) CommonOptions.RequireAtLeastOne("--baseline-samples", b);
@@ -41,6 +43,17 @@ internal static class EvalCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary>The baseline policy names of <c>--baselines</c>, each checked.</summary>
+    public static IReadOnlyList<string> Baselines(string list)
+    {
+        if (list.Trim() == "none") return [];
+        var names = list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        string[] known = ["oracle", "random", "window", "attention"];
+        foreach (var name in names)
+            if (!known.Contains(name)) throw new ArgumentException($"--baselines: unknown policy '{name}'; known: {string.Join(", ", known)}, or none");
+        return names;
     }
 
     /// <summary>The settings of a suite, with the grid's counts and lengths where given.</summary>

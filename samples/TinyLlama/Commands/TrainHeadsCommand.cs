@@ -122,7 +122,7 @@ internal static class TrainHeadsCommand
     };
 
     // 100 per task: at 30, which of two head sets looked better flipped between validation and the tuning set (see the
-    // README's "Training the heads"); validating 300 samples takes about 13 s here.
+    // docs/experiments.md); validating 300 samples takes about 13 s here.
     private const int ValidationPerTask = 100;
     private static readonly int[] ValidationLengths = [512, 1024];
 

@@ -5,7 +5,7 @@ namespace Sdtp.Evaluation.Reporting;
 
 /// <summary>
 /// <c>report.json</c>: everything one evaluation run measured. Property names are snake_case and the layout is
-/// documented in the README; fields are only ever added, never renamed.
+/// documented in docs/evaluation.md; fields are only ever added, never renamed.
 /// </summary>
 public sealed record EvaluationReport
 {

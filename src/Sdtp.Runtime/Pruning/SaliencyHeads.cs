@@ -81,8 +81,8 @@ public sealed class SaliencyHeads : nn.Module
     /// The ensemble of <paramref name="members"/> (same layers and hidden width) as one set of wider heads: each stage's
     /// hidden units are the members' side by side and its output layer averages theirs, so its keep score is exactly the
     /// mean of the members' keep scores. (Why) heads trained from different seeds fail on different tasks, and their
-    /// mean often keeps what each keeps best, though not always, so the CLI validates it as one more candidate (README,
-    /// "Training the heads"). The result is an ordinary <see cref="SaliencyHeads"/>: the generated forward, saving and
+    /// mean often keeps what each keeps best, though not always, so the CLI validates it as one more candidate (docs/experiments.md,
+    /// "Choices kept"). The result is an ordinary <see cref="SaliencyHeads"/>: the generated forward, saving and
     /// loading take it unchanged.
     /// </summary>
     public static SaliencyHeads Average(IReadOnlyList<SaliencyHeads> members)

@@ -9,8 +9,8 @@ namespace Sdtp.Training;
 /// Why: the misses of heads trained on token-level saliency were copy errors with every needle digit kept, the
 /// letters and the period around the number pruned (`979.` kept as `979_`, then answered `999`). Gradient x input
 /// rates those neighbours low although the model's copying needs them; raising them to their word's value keeps
-/// needle words whole. On the tuning set it removed the multivalue collapses of single seeds (README, "Training the
-/// heads").
+/// needle words whole. On the tuning set it removed the multivalue collapses of single seeds (docs/experiments.md, "Choices
+/// kept").
 /// </para>
 /// </summary>
 public static class WordLevelSaliency
