@@ -103,6 +103,21 @@ public class RulerSuiteTests
     }
 
     [Fact]
+    public void Head_validation_and_marking_read_training_phrasings_from_their_own_seed_streams()
+    {
+        var validation = HeadSelection.ValidationSamples(4, [512, 1024], EvaluationSuite.Ruler);
+        Assert.Equal(Families.Select(f => f + RulerTask.TrainingSuffix), validation.Select(v => v.Task).Distinct());
+        var first = validation[0];
+        Assert.Equal(first.Prompt, TaskSuite.ValidationSample(TaskSuite.ByName("niah_single@train"), 512, 0.125, 0).Prompt);
+        Assert.NotEqual(first.Prompt, TaskSuite.EvaluationSample(TaskSuite.ByName("niah_single@train"), 512, 0.125, 0).Prompt);
+        Assert.NotEqual(first.Prompt, TaskSuite.TrainingSample(TaskSuite.ByName("niah_single@train"), 512, 0.125, 0).Prompt);
+        Assert.All(EvaluationSuite.Ruler.TrainingRetrieval(), t => Assert.Equal(TemplateSplit.Training, ((RulerTask)t).Split));
+        var error = Assert.Throws<ArgumentException>(() => MarkedSampleStore.Mark(null!, new Sdtp.Tokenization.ByteTokenizer(), null!, 1, 64, 64,
+            tasks: RulerSuite.HeldOut));
+        Assert.Contains("held-out tasks are for evaluation only", error.Message);
+    }
+
+    [Fact]
     public void Variable_chains_are_assigned_before_they_are_copied()
     {
         foreach (var split in new[] { TemplateSplit.Training, TemplateSplit.HeldOut })
