@@ -64,16 +64,22 @@ public class RulerSuiteTests
         var trainingWords = new[] { WordLists.Adjectives, WordLists.KeyNouns, WordLists.Nouns }
             .SelectMany(l => WordLists.For(l, TemplateSplit.Training)).ToHashSet();
         Assert.Empty(heldOutWords.Intersect(trainingWords));
-        var keyPattern = new Regex("\\b([a-z]+)-([a-z]+)\\b");
+        var keyPattern = new Regex("\\b([a-z]+)[- ]([a-z]+)\\b");
+        int keysSeen = 0;
         foreach (var task in RulerSuite.Training.Where(t => t.IsRetrieval))
             for (int i = 0; i < 40; i++)
             {
                 var sample = TaskSuite.TrainingSample(task, 512, 0.5, i);
                 foreach (Match key in keyPattern.Matches(sample.Prompt))
-                    if (trainingWords.Contains(key.Groups[2].Value))
+                    if (WordLists.Adjectives.Contains(key.Groups[1].Value) && WordLists.KeyNouns.Contains(key.Groups[2].Value))
+                    {
+                        keysSeen++;
                         Assert.DoesNotContain(key.Groups[1].Value, heldOutWords);
+                        Assert.DoesNotContain(key.Groups[2].Value, heldOutWords);
+                    }
                 Assert.All(sample.Expected, e => Assert.DoesNotContain(e, heldOutWords));
             }
+        Assert.True(keysSeen > 200, $"only {keysSeen} keys found: the check would pass vacuously");
         var trainingProse = ProseCorpus.For(TemplateSplit.Training).Sentences.Where(s => s.Length > 60).ToHashSet();
         Assert.True(trainingProse.Count > 5000);
         Assert.Empty(ProseCorpus.For(TemplateSplit.HeldOut).Sentences.Where(trainingProse.Contains).Take(5));

@@ -15,6 +15,8 @@ public static class Phrasings
             "Some facts are hidden in the text below. Remember them.",
             "A few records are hidden in the following text.",
             "Memorize the details hidden in this text; questions follow.",
+            "Below is a long passage with a few facts in it. A quiz follows.",
+            "Keep track of the codes and names mentioned below.",
         ],
         [
             "Pay attention to the passage that follows, since questions come after it.",
@@ -36,6 +38,10 @@ public static class Phrasings
             "Keep in mind that {key} goes with the {kind} {value}.",
             "{value} is the {kind} for {key}.",
             "The hidden {kind} linked to {key} reads {value}.",
+            "{value} belongs to {key} as its {kind}.",
+            "The record for {key} lists the {kind} {value}.",
+            "Do not forget that {key} maps to {value}.",
+            "In the ledger, {value} is written next to {key}.",
         ],
         [
             "Please memorize the {kind} of {key}, which is {value}.",
@@ -59,6 +65,9 @@ public static class Phrasings
             "Look back at the text. What is the {kind} for {key}? Answer:",
             "Find the {kind} of {key} in the text above. It is",
             "Give the {kind} that goes with {key}:",
+            "Which {kind} goes with {key}? The {kind} is",
+            "What was the {kind} of {key}? Answer: the {kind} of {key} is",
+            "{key}: which {kind} was listed? It is",
         ],
         [
             "Based on the passage, what {kind} is associated with {key}? The answer is",

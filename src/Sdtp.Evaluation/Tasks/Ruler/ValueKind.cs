@@ -56,12 +56,14 @@ public static class Values
     }
 
     /// <summary>
-    /// <paramref name="count"/> distinct keys of the form <c>adjective-noun</c>. With <paramref name="similar"/> the
-    /// keys after the first share its adjective or its noun (RULER's hard distractors), so only the whole key tells
-    /// them apart.
+    /// <paramref name="count"/> distinct keys of the form <c>adjective-noun</c> or, for one sample in three,
+    /// <c>adjective noun</c> (all keys of a call alike), so matching a key is not tied to one spelling. With
+    /// <paramref name="similar"/> the keys after the first share its adjective or its noun (RULER's hard distractors),
+    /// so only the whole key tells them apart.
     /// </summary>
     public static string[] Keys(TemplateSplit split, int count, Random random, bool similar = false)
     {
+        char separator = random.Next(3) == 0 ? ' ' : '-';
         var keys = new List<string>(count);
         while (keys.Count < count)
         {
@@ -69,10 +71,10 @@ public static class Values
             string noun = WordLists.Pick(WordLists.KeyNouns, split, random);
             if (similar && keys.Count > 0 && random.Next(2) == 0)
             {
-                var first = keys[0].Split('-');
+                var first = keys[0].Split(separator);
                 if (random.Next(2) == 0) adjective = first[0]; else noun = first[1];
             }
-            var key = $"{adjective}-{noun}";
+            var key = $"{adjective}{separator}{noun}";
             if (!keys.Contains(key)) keys.Add(key);
         }
         return keys.ToArray();
