@@ -14,12 +14,8 @@ public sealed class MultiKeyNeedleTask(TemplateSplit split, int minKeys = 2, int
     {
         int count = random.Next(minKeys, maxKeys + 1);
         var kind = (ValueKind)random.Next(3);
-        var keys = Values.Keys(Split, count, random, similar: true);
-        var values = Values.Distinct(kind, Split, count, random);
-        var needleTemplate = Phrasings.KeyValueNeedles.Pick(Split, random);
+        var (keys, values, needles) = KeyedNeedles(count, kind, depth, random);
         var questionTemplate = Phrasings.SingleQuestions.Pick(Split, random);
-        var needles = keys.Select((k, i) => (i == 0 ? depth : random.NextDouble(),
-            PhrasingSet.Fill(needleTemplate, [.. KindSlots(kind), ("key", k), ("value", values[i])]))).ToList();
         string Question(string key) => PhrasingSet.Fill(questionTemplate, [.. KindSlots(kind), ("key", key)]);
         return Assemble(length, depth, random, needles, Question(keys[0]), [values[0]],
             keys.Skip(1).Select(Question).ToList(), values.Skip(1).Select(v => AnswerText([v])).ToList());

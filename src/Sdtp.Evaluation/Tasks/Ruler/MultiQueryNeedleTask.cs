@@ -14,12 +14,8 @@ public sealed class MultiQueryNeedleTask(TemplateSplit split, int maxKeys = 5) :
     {
         int count = random.Next(3, maxKeys + 1);
         var kind = (ValueKind)random.Next(3);
-        var keys = Values.Keys(Split, count, random, similar: true);
-        var values = Values.Distinct(kind, Split, count, random);
-        var needleTemplate = Phrasings.KeyValueNeedles.Pick(Split, random);
+        var (keys, values, needles) = KeyedNeedles(count, kind, depth, random);
         var questionTemplate = Phrasings.MultiQueryQuestions.Pick(Split, random);
-        var needles = keys.Select((k, i) => (i == 0 ? depth : random.NextDouble(),
-            PhrasingSet.Fill(needleTemplate, [.. KindSlots(kind), ("key", k), ("value", values[i])]))).ToList();
         string Question(int a, int b) => PhrasingSet.Fill(questionTemplate, [.. KindSlots(kind), ("key", keys[a]), ("key2", keys[b])]);
         // Other pairs the same context could be asked, so every key is asked in some question.
         var pairs = Enumerable.Range(1, count - 1).Select(i => (i, (i + 1) % count)).ToList();

@@ -54,6 +54,20 @@ public abstract class RulerTask(TemplateSplit split) : IEvalTask
     /// <summary>How training writes an answer: the values in order, comma-separated, after a space.</summary>
     public static string AnswerText(IReadOnlyList<string> values) => " " + string.Join(", ", values);
 
+    /// <summary>
+    /// <paramref name="count"/> keys (sharing words with the first) with distinct values of <paramref name="kind"/>, and
+    /// their needles in one phrasing: the first at <paramref name="depth"/>, the others anywhere.
+    /// </summary>
+    protected (string[] Keys, string[] Values, List<(double Depth, string Needle)> Needles) KeyedNeedles(int count, ValueKind kind, double depth, Random random)
+    {
+        var keys = Values.Keys(Split, count, random, similar: true);
+        var values = Values.Distinct(kind, Split, count, random);
+        var template = Phrasings.KeyValueNeedles.Pick(Split, random);
+        var needles = keys.Select((k, i) => (i == 0 ? depth : random.NextDouble(),
+            PhrasingSet.Fill(template, [.. KindSlots(kind), ("key", k), ("value", values[i])]))).ToList();
+        return (keys, values, needles);
+    }
+
     /// <summary>Slot values shared by the key-value phrasings.</summary>
     protected static (string, string)[] KindSlots(ValueKind kind) =>
         [("kind", Values.KindName(kind)), ("kinds", Values.KindName(kind) + "s")];
