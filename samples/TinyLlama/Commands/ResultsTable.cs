@@ -5,10 +5,11 @@ using Spectre.Console;
 namespace Sdtp.Samples.TinyLlama.Commands;
 
 /// <summary>The results table printed at the end of eval and demo.</summary>
-internal static class ResultsTable
+public static class ResultsTable
 {
     private static readonly string[] Order = ["dense", "sdtp", "oracle", "attention", "window", "random"];
 
+    /// <summary>Prints the accuracy tables (and the in-distribution one, when present) and the speed line.</summary>
     public static void Print(EvaluationReport report)
     {
         Accuracy(report.Tasks, "accuracy at the same keep budget [95% interval] (retention = policy / dense)");
@@ -22,7 +23,7 @@ internal static class ResultsTable
 
     private static void Accuracy(Dictionary<string, Dictionary<string, PolicyScore>> tasks, string title)
     {
-        var table = new Table().Title(title);
+        var table = new Table().Title(Markup.Escape(title));
         var policies = Order.Where(p => tasks.Values.First().ContainsKey(p)).ToList();
         table.AddColumn("task");
         foreach (var p in policies) table.AddColumn(p);
