@@ -36,6 +36,8 @@ public class CliErrorTests
     [InlineData(new[] { "bogus" }, "Unrecognized command or argument 'bogus'")]
     [InlineData(new[] { "bench", "--repeats", "many" }, "many")]
     [InlineData(new[] { "generate" }, "--prompt")]
+    [InlineData(new[] { "eval", "--heads", "/no/such/heads.safetensors" }, "/no/such/heads.safetensors: no trained heads")]
+    [InlineData(new[] { "eval", "--baselines", "random,magic" }, "--baselines: unknown policy 'magic'; known: oracle, random, window, attention, or none")]
     [InlineData(new[] { "mark", "--data", "/no/such/data.jsonl" }, "/no/such/data.jsonl: marking data file not found")]
     [InlineData(new[] { "mark", "--min-length", "900", "--max-length", "300" }, "--min-length 900 and --max-length 300: need 1 <= min <= max")]
     [InlineData(new[] { "eval", "--suite", "Ruler", "--lengths", "8192" }, "--lengths: 8192 tokens is longer than the model's max_position_embeddings (4096, ")]

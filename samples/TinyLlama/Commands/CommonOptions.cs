@@ -11,6 +11,11 @@ internal static class CommonOptions
         Description = "checkpoint directory (config.json, model.safetensors, tokenizer); default: the embedded model",
     };
 
+    public static Option<string?> Heads() => new("--heads")
+    {
+        Description = "trained heads file to use; default: sdtp_heads.safetensors in the model directory",
+    };
+
     public static Option<EvaluationSuite> Suite(string what) => new("--suite")
     {
         Description = what,

@@ -11,6 +11,7 @@ internal static class GenerateCommand
     public static Command Create()
     {
         var model = CommonOptions.Model();
+        var heads = CommonOptions.Heads();
         var prompt = new Option<string>("--prompt") { Description = "prompt text", Required = true };
         var maxTokens = new Option<int>("--max-tokens") { Description = "most new tokens", DefaultValueFactory = _ => 32 };
         var temperature = new Option<double>("--temperature") { Description = "0 = greedy", DefaultValueFactory = _ => 0 };
@@ -18,11 +19,11 @@ internal static class GenerateCommand
         var seed = new Option<long>("--seed") { Description = "sampling seed", DefaultValueFactory = _ => 0 };
         var dense = new Option<bool>("--dense") { Description = "prefill without pruning" };
         var budget = new Option<int?>("--kv-budget") { Description = "cap each layer's KV cache at this many rows while decoding (sinks + recent)" };
-        var command = new Command("generate", "Generate text from a prompt with SDTP prefill.") { model, prompt, maxTokens, temperature, topP, seed, dense, budget };
+        var command = new Command("generate", "Generate text from a prompt with SDTP prefill.") { model, heads, prompt, maxTokens, temperature, topP, seed, dense, budget };
         command.SetAction(parse =>
         {
             bool isDense = parse.GetValue(dense);
-            using var session = ModelSession.Open(parse.GetValue(model), loadHeads: !isDense);
+            using var session = ModelSession.Open(parse.GetValue(model), loadHeads: !isDense, parse.GetValue(heads));
             PruningReport? report = null;
             var generator = new TextGenerator(session.Model, isDense ? null : session.SdtpPrefill(r => report = r),
                 parse.GetValue(budget) is int b ? new SinkWindowEviction(b) : null);

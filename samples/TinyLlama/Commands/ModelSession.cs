@@ -35,7 +35,12 @@ internal sealed class ModelSession : IDisposable
     public string HeadsPath => Path.Combine(Directory, SaliencyHeads.FileName);
     public bool UsesGeneratedForward => Model is TinyLlama;
 
-    public static ModelSession Open(string? directory, bool loadHeads)
+    /// <summary>
+    /// Loads the checkpoint in <paramref name="directory"/> (the embedded default when null) and, with
+    /// <paramref name="loadHeads"/>, its trained heads: <paramref name="headsPath"/>, or the directory's
+    /// <see cref="SaliencyHeads.FileName"/> when null.
+    /// </summary>
+    public static ModelSession Open(string? directory, bool loadHeads, string? headsPath = null)
     {
         directory ??= DefaultModelDirectory;
         if (!System.IO.Directory.Exists(directory))
@@ -62,9 +67,10 @@ internal sealed class ModelSession : IDisposable
         var session = new ModelSession(model, tokenizer, schedule, heads, directory);
         if (loadHeads)
         {
-            if (!File.Exists(session.HeadsPath))
-                throw new FileNotFoundException($"{session.HeadsPath}: no trained heads (run 'sdtp train-heads --model {directory}')");
-            session.LoadHeads(session.HeadsPath);
+            headsPath ??= session.HeadsPath;
+            if (!File.Exists(headsPath))
+                throw new FileNotFoundException($"{headsPath}: no trained heads (run 'sdtp train-heads --model {directory}', or pass --heads FILE)");
+            session.LoadHeads(headsPath);
         }
         return session;
     }
