@@ -36,6 +36,33 @@ public class BaseTrainingTests
     }
 
     [Fact]
+    public void The_ruler_mixture_trains_a_given_architecture_on_training_phrasings_and_checks_every_family()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "sdtp-base-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var config = BaseModelTrainer.DefaultConfig with { HiddenSize = 32, IntermediateSize = 64, NumAttentionHeads = 4, NumKeyValueHeads = 2, HeadDim = 8 };
+            var options = new BaseTrainingOptions
+            {
+                Mixture = TrainingMixture.Ruler, Config = config, Lengths = [160], MaxKeys = [3], BatchSize = 2,
+                CheckEvery = 2, CheckSamples = 1, MaxSteps = 2, WarmupSteps = 1, MultiKeyQuestions = 2,
+            };
+            var trainer = new BaseModelTrainer(options);
+            Assert.All(trainer.TrainingTasks(3), t => Assert.DoesNotContain(t, Sdtp.Evaluation.Tasks.Ruler.RulerSuite.HeldOut));
+            Assert.Equal(2, trainer.TrainingTasks(3).Count(t => !t.IsRetrieval)); // prose and grammar language modelling
+            var check = trainer.Train(dir);
+            Assert.Equal(["niah_single@train", "niah_multikey@train", "niah_multivalue@train", "niah_multiquery@train", "vt@train"], check.Keys);
+            using var model = HuggingFaceCheckpoint.Load(dir, TorchSharp.torch.CPU);
+            Assert.Equal(32, model.Config.HiddenSize);
+            Assert.Equal(2, model.Config.NumKeyValueHeads);
+        }
+        finally
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public void A_multikey_training_sequence_asks_several_questions_about_one_context()
     {
         var sample = new MultiKeyTask(4, 4).Generate(300, 0.5, new Random(3));
