@@ -14,6 +14,7 @@ public static class Cli
         root.Subcommands.Add(MarkCommand.Create());
         root.Subcommands.Add(TrainHeadsCommand.Create());
         root.Subcommands.Add(EvalCommand.Create());
+        root.Subcommands.Add(SeedsCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(GenerateCommand.Create());
         return root;
