@@ -27,9 +27,11 @@ internal static class DemoCommand
         command.SetAction(parse =>
         {
             var watch = Stopwatch.StartNew();
-            CommonOptions.RequireAtLeastOne("--candidates", parse.GetValue(candidates));
-            CommonOptions.RequireAtLeastOne("--samples-per-step", parse.GetValue(perStep));
             var chosenSuite = parse.GetValue(suite);
+            // The template demo keeps its two candidates; on the RULER-like suite one seed's heads must do.
+            int candidateCount = parse.GetResult(candidates) is { Implicit: false } ? parse.GetValue(candidates) : chosenSuite == EvaluationSuite.Ruler ? 1 : 2;
+            CommonOptions.RequireAtLeastOne("--candidates", candidateCount);
+            CommonOptions.RequireAtLeastOne("--samples-per-step", parse.GetValue(perStep));
             var settings = chosenSuite == EvaluationSuite.Ruler
                 ? EvaluationSettings.Ruler(samplesPerCell: 5, baselineSamplesPerCell: 2, inDistributionPerCell: 2)
                 : new EvaluationSettings();
@@ -44,7 +46,7 @@ internal static class DemoCommand
                 var marked = MarkCommand.Run(session, parse.GetValue(samples), 256, 1024, chosenSuite);
                 MarkedSampleStore.Save(Path.Combine(outDirectory, "marked.jsonl"), marked);
                 var headsPath = Path.Combine(outDirectory, "sdtp_heads.safetensors");
-                TrainHeadsCommand.Run(session, marked, new HeadTrainerOptions { Steps = parse.GetValue(steps), SamplesPerStep = parse.GetValue(perStep) }, headsPath, parse.GetValue(candidates),
+                TrainHeadsCommand.Run(session, marked, new HeadTrainerOptions { Steps = parse.GetValue(steps), SamplesPerStep = parse.GetValue(perStep) }, headsPath, candidateCount,
                     wordLevelTargets: !parse.GetValue(tokenLevel), suite: chosenSuite);
             }
             var report = EvalCommand.Run(session, settings, outDirectory);
