@@ -41,6 +41,24 @@ public class RulerEvaluationTests
         Assert.Null(scores["lm_prose"]["dense"].Interval);
     }
 
+    [Fact]
+    public void Stopping_once_every_expected_string_is_there_scores_like_decoding_to_the_end()
+    {
+        manual_seed(5);
+        using var model = new LlamaForCausalLM(Config);
+        var tokenizer = new ByteTokenizer();
+        foreach (var name in new[] { "niah_single@train", "vt@train", "niah_multiquery@train" })
+            for (int i = 0; i < 3; i++)
+            {
+                var sample = Sdtp.Evaluation.Tasks.TaskSuite.EvaluationSample(Sdtp.Evaluation.Tasks.TaskSuite.ByName(name), 160, 0.5, i);
+                var full = Sdtp.Evaluation.Tasks.Answers.Generate(model, tokenizer, sample);
+                Assert.Equal(Sdtp.Evaluation.Tasks.Answers.IsRight(sample, full), Sdtp.Evaluation.Tasks.Answers.ExactMatch(model, tokenizer, sample));
+                // A sample whose answer is the model's own output is right, and found before the end.
+                var echo = sample with { Expected = [full[..Math.Min(3, full.Length)]] };
+                Assert.True(Sdtp.Evaluation.Tasks.Answers.ExactMatch(model, tokenizer, echo));
+            }
+    }
+
     [Theory]
     [InlineData(4096, "--lengths: 4096 tokens is longer than the model's max_position_embeddings (2048")]
     [InlineData(0, "--lengths: 0 is not a prompt length")]
