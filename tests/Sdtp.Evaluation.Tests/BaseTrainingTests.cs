@@ -28,6 +28,11 @@ public class BaseTrainingTests
             var resumed = new List<BaseTrainingProgress>();
             new BaseModelTrainer(options with { MaxSteps = 6 }).Train(dir, resumed.Add);
             Assert.Equal([5, 6], resumed.Select(p => p.Step));
+
+            // What the run trains on cannot change on resume; the limits and the rate may.
+            var error = Assert.Throws<ArgumentException>(() => new BaseModelTrainer(options with { MaxSteps = 8, Lengths = [128], Seed = 9 }).Train(dir));
+            Assert.Contains("the run in training/ was started with --lengths 96 (this command: 128), --seed 7 (this command: 9)", error.Message);
+            Assert.Equal(6, JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "training", "state.json")))!["step"]!.GetValue<int>());
         }
         finally
         {

@@ -124,6 +124,7 @@ public sealed class BaseModelTrainer
         if (resuming)
         {
             var state = JsonNode.Parse(File.ReadAllText(statePath))!;
+            CheckSameRun(state["run"], directory);
             (step, stage) = (state["step"]!.GetValue<int>(), state["stage"]!.GetValue<int>());
             stageStart = state["stage_start"]?.GetValue<int>() ?? step;
             OptimizerStateFile.Load(Path.Combine(directory, "training", "optimizer.bin"), optimizer);
@@ -269,12 +270,37 @@ public sealed class BaseModelTrainer
         ? [new PasskeyTask(), new MultiKeyTask(2, maxKeys), new MultiValueTask(), new LanguageModelingTask()]
         : [.. RulerSuite.Families(TemplateSplit.Training, maxKeys), new LanguageModelingTask()];
 
-    private static void Save(LlamaForCausalLM model, TorchSharp.Modules.AdamW optimizer, string directory, int step, int stage, int stageStart)
+    /// <summary>
+    /// The options that define what a run trains on, as the command line spells them: a resumed run must give the same
+    /// ones (the rate, time and step limits may change between runs).
+    /// </summary>
+    public IReadOnlyDictionary<string, string> RunDefinition() => new SortedDictionary<string, string>(StringComparer.Ordinal)
+    {
+        ["--mixture"] = options.Mixture.ToString(),
+        ["--lengths"] = string.Join(' ', options.Lengths),
+        ["--max-keys"] = string.Join(' ', options.MaxKeys),
+        ["--multikey-questions"] = options.MultiKeyQuestions.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["--seed"] = options.Seed.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
+
+    // A state written before runs recorded their options has no "run": nothing to compare, the next save records it.
+    private void CheckSameRun(JsonNode? recorded, string directory)
+    {
+        if (recorded is not JsonObject run) return;
+        var differences = RunDefinition()
+            .Where(o => run[o.Key]?.GetValue<string>() is { } was && was != o.Value)
+            .Select(o => $"{o.Key} {run[o.Key]!.GetValue<string>()} (this command: {o.Value})").ToList();
+        if (differences.Count > 0)
+            throw new ArgumentException($"{Path.GetFullPath(directory)}: the run in training/ was started with {string.Join(", ", differences)}; " +
+                "resume it with the same options, or train into another --out");
+    }
+
+    private void Save(LlamaForCausalLM model, TorchSharp.Modules.AdamW optimizer, string directory, int step, int stage, int stageStart)
     {
         HuggingFaceCheckpoint.Save(model, directory);
         TokenizerLoader.WriteByteTokenizerMarker(directory);
         var training = Path.Combine(directory, "training");
         OptimizerStateFile.Save(Path.Combine(training, "optimizer.bin"), optimizer);
-        AtomicFile.WriteText(Path.Combine(training, "state.json"), JsonSerializer.Serialize(new { step, stage, stage_start = stageStart }));
+        AtomicFile.WriteText(Path.Combine(training, "state.json"), JsonSerializer.Serialize(new { step, stage, stage_start = stageStart, run = RunDefinition() }));
     }
 }
