@@ -30,8 +30,7 @@ public static class ResultsTable
         foreach (var (task, scores) in tasks)
             table.AddRow(new[] { Markup.Escape(task) }.Concat(policies.Select(p => scores[p] switch
             {
-                { Accuracy: double a, Interval: [var low, var high] } s => $"{F(a, 3)} [{F(low, 2)}, {F(high, 2)}] ({F(s.Retention, 2)})",
-                { Accuracy: double a } s => $"{F(a, 3)} ({F(s.Retention, 2)})",
+                { Accuracy: not null } s => ScoreCell.Accuracy(s),
                 var s => $"ppl {F(s.Perplexity ?? 0, 2)}",
             }).Select(Markup.Escape)).ToArray());
         AnsiConsole.Write(table);

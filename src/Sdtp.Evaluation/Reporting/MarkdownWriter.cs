@@ -17,8 +17,7 @@ public static class MarkdownWriter
         {
             var cells = policies.Select(p => scores[p] switch
             {
-                { Accuracy: double a, Interval: [var low, var high] } s => $"{F(a, 3)} [{F(low, 2)}, {F(high, 2)}] ({F(s.Retention, 2)})",
-                { Accuracy: double a } s => $"{F(a, 3)} ({F(s.Retention, 2)})",
+                { Accuracy: not null } s => ScoreCell.Accuracy(s),
                 { Perplexity: double ppl } s => $"ppl {F(ppl, 3)} ({F(s.Retention, 3)})",
                 _ => "",
             });

@@ -50,14 +50,10 @@ public static class SeedSpread
         md.AppendLine("| task | dense | " + string.Join(" | ", seeds.Select(s => "seed " + s)) + " | median retention | worst retention |");
         md.AppendLine("| --- | --- |" + string.Concat(seeds.Select(_ => " --- |")) + " --- | --- |");
         foreach (var row in rows)
-            md.AppendLine($"| {row.Task} | {Cell(row.Dense)} | " + string.Join(" | ", seeds.Select(s => Cell(row.Seeds[s]))) +
+            md.AppendLine($"| {row.Task} | {ScoreCell.Accuracy(row.Dense)} | " + string.Join(" | ", seeds.Select(s => ScoreCell.Accuracy(row.Seeds[s]))) +
                 $" | {F(row.MedianRetention, 3)} | {F(row.WorstRetention, 3)} |");
         md.AppendLine().AppendLine("Cells: accuracy [95% Wilson interval] (retention = seed / dense on the same samples). Each seed's heads were trained alone.");
         return md.ToString();
-
-        static string Cell(PolicyScore s) => s.Interval is [var low, var high]
-            ? $"{F(s.Accuracy ?? 0, 3)} [{F(low, 2)}, {F(high, 2)}] ({F(s.Retention, 2)})"
-            : $"{F(s.Accuracy ?? 0, 3)} ({F(s.Retention, 2)})";
     }
 
     private static string F(double v, int digits) => v.ToString("F" + digits, CultureInfo.InvariantCulture);
