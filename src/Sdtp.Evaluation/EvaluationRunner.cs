@@ -17,7 +17,9 @@ public sealed record EvaluationSettings
     /// <summary>The accuracy grid.</summary>
     public AccuracyGrid Grid { get; init; } = new(["passkey", "multikey", "multivalue", "lm"], [512, 1024], [0.1, 0.3, 0.5, 0.7, 0.9], 4);
     /// <summary>Policies besides dense and sdtp: any of oracle, random, window, attention.</summary>
-    public IReadOnlyList<string> Baselines { get; init; } = ["oracle", "random", "window", "attention"];
+    public IReadOnlyList<string> Baselines { get; init; } = BaselineNames;
+    /// <summary>Every baseline policy the runner knows.</summary>
+    public static IReadOnlyList<string> BaselineNames { get; } = ["oracle", "random", "window", "attention"];
     /// <summary>Prefill lengths timed.</summary>
     public IReadOnlyList<int> LatencyLengths { get; init; } = [1024, 2048, 4096];
     /// <summary>Untimed runs per prefill before timing.</summary>
@@ -200,7 +202,7 @@ public sealed class EvaluationRunner(LlamaForCausalLM model, ITextTokenizer toke
                 "random" => new RandomPolicy(),
                 "window" => new WindowPolicy(),
                 "attention" => new AttentionPolicy(),
-                _ => throw new ArgumentException($"unknown policy '{name}'; known: oracle, random, window, attention"),
+                _ => throw new ArgumentException($"unknown policy '{name}'; known: {string.Join(", ", EvaluationSettings.BaselineNames)}"),
             });
         return policies;
     }

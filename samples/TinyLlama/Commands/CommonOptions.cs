@@ -16,10 +16,10 @@ internal static class CommonOptions
         Description = "trained heads file to use; default: sdtp_heads.safetensors in the model directory",
     };
 
-    public static Option<EvaluationSuite> Suite(string what) => new("--suite")
+    public static Option<EvaluationSuite> Suite(string what, EvaluationSuite fallback = EvaluationSuite.Templates) => new("--suite")
     {
         Description = what,
-        DefaultValueFactory = _ => EvaluationSuite.Templates,
+        DefaultValueFactory = _ => fallback,
     };
 
     public static Option<string> Out(string fallback, string what) => new("--out")

@@ -19,7 +19,7 @@ internal static class EvalCommand
         var suite = CommonOptions.Suite("Templates: the passkey/multikey/multivalue/lm tasks at 512 and 1024 tokens; Ruler: the RULER-like families on held-out phrasings at 1024 and 2048 tokens, ten depths, plus the training phrasings for dense and sdtp");
         var samples = new Option<int?>("--samples") { Description = "samples per task, length and depth (Templates: 4; Ruler: 10, so 100 per family and length)" };
         var baselineSamples = new Option<int?>("--baseline-samples") { Description = "Ruler: samples per depth for the baselines (default: as many as --samples)" };
-        var baselines = new Option<string>("--baselines") { Description = "policies besides dense and sdtp, comma-separated (oracle, random, window, attention), or none", DefaultValueFactory = _ => "oracle,random,window,attention" };
+        var baselines = new Option<string>("--baselines") { Description = $"policies besides dense and sdtp, comma-separated ({string.Join(", ", EvaluationSettings.BaselineNames)}), or none", DefaultValueFactory = _ => string.Join(',', EvaluationSettings.BaselineNames) };
         var lengths = new Option<int[]?>("--lengths") { Description = "prompt lengths scored (Templates: 512 1024; Ruler: 1024 2048)", AllowMultipleArgumentsPerToken = true };
         var latencyLengths = new Option<int[]>("--latency-lengths") { Description = "prompt lengths timed", DefaultValueFactory = _ => [1024, 2048, 4096], AllowMultipleArgumentsPerToken = true };
         var repeats = new Option<int>("--repeats") { Description = "timed runs per prefill (median)", DefaultValueFactory = _ => 5 };
@@ -51,9 +51,9 @@ internal static class EvalCommand
     {
         if (list.Trim() == "none") return [];
         var names = list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-        string[] known = ["oracle", "random", "window", "attention"];
         foreach (var name in names)
-            if (!known.Contains(name)) throw new ArgumentException($"--baselines: unknown policy '{name}'; known: {string.Join(", ", known)}, or none");
+            if (!EvaluationSettings.BaselineNames.Contains(name))
+                throw new ArgumentException($"--baselines: unknown policy '{name}'; known: {string.Join(", ", EvaluationSettings.BaselineNames)}, or none");
         return names;
     }
 

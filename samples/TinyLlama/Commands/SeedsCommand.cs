@@ -25,8 +25,7 @@ internal static class SeedsCommand
         var steps = new Option<int>("--steps") { Description = "head-training steps per seed", DefaultValueFactory = _ => 1200 };
         var markSamples = new Option<int>("--mark-samples") { Description = "samples to mark (once, shared by every seed)", DefaultValueFactory = _ => 250 };
         var marked = new Option<string?>("--marked") { Description = "marked samples to train on instead of marking (from 'sdtp mark')" };
-        var suite = CommonOptions.Suite("Ruler (default here): mark on training phrasings, score held-out ones; Templates: the template tasks");
-        suite.DefaultValueFactory = _ => EvaluationSuite.Ruler;
+        var suite = CommonOptions.Suite("Ruler (default here): mark on training phrasings, score held-out ones; Templates: the template tasks", EvaluationSuite.Ruler);
         var samples = new Option<int?>("--samples") { Description = "evaluation samples per task, length and depth (default 5: 50 per family and length for the Ruler suite)" };
         var lengths = new Option<int[]?>("--lengths") { Description = "prompt lengths scored (the suite's by default)", AllowMultipleArgumentsPerToken = true };
         var tokenLevel = TrainHeadsCommand.TokenLevelTargetsOption();
