@@ -41,6 +41,13 @@ public static class FillerText
         };
     }
 
+    /// <summary>A source of sentences about one new cast: one haystack's worth of grammar text.</summary>
+    public static Func<string> Sentences(Random random)
+    {
+        var cast = NewCast(random);
+        return () => Sentence(cast, random);
+    }
+
     /// <summary>At least <paramref name="length"/> characters of sentences, cut at a sentence end at or after the length.</summary>
     public static string Text(Cast cast, int length, Random random)
     {

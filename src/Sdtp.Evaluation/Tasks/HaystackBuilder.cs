@@ -13,8 +13,7 @@ internal static class HaystackBuilder
     public static (string Prompt, List<int> Offsets) Build(string intro, IReadOnlyList<(double Depth, string Needle)> needles,
         string question, int length, Random random)
     {
-        var cast = FillerText.NewCast(random);
-        var sentences = Fill(() => FillerText.Sentence(cast, random), FillerBudget(intro, needles, question, length), skipTooLong: false);
+        var sentences = Fill(FillerText.Sentences(random), FillerBudget(intro, needles, question, length), skipTooLong: false);
         return Lay(intro, needles, sentences, question, length);
     }
 

@@ -63,7 +63,7 @@ public sealed class ProseCorpus
         if (split == TemplateSplit.HeldOut)
         {
             // Some sayings are quoted in several files: a held-out sentence must be one training never read.
-            var training = Load(TemplateSplit.Training, directory).Sentences.ToHashSet();
+            var training = (directory == Directory ? For(TemplateSplit.Training) : Load(TemplateSplit.Training, directory)).Sentences.ToHashSet();
             sentences.RemoveAll(training.Contains);
         }
         return new ProseCorpus(sentences);

@@ -28,12 +28,7 @@ public abstract class RulerTask(TemplateSplit split) : IEvalTask
     /// <summary>A sentence source for one haystack of this split.</summary>
     protected Func<string> Haystack(Random random)
     {
-        if (split == TemplateSplit.Training && random.Next(2) == 0)
-        {
-            var cast = FillerText.NewCast(random);
-            return () => FillerText.Sentence(cast, random);
-        }
-        return ProseCorpus.For(split).Open(random);
+        return split == TemplateSplit.Training && random.Next(2) == 0 ? FillerText.Sentences(random) : ProseCorpus.For(split).Open(random);
     }
 
     /// <summary>Builds the sample: intro, haystack with <paramref name="needles"/>, <paramref name="question"/>; the answer lists <paramref name="expected"/>.</summary>

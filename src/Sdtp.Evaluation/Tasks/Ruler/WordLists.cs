@@ -42,11 +42,7 @@ public static class WordLists
     /// <summary>A random word of <paramref name="list"/> that <paramref name="split"/> may use.</summary>
     public static string Pick(IReadOnlyList<string> list, TemplateSplit split, Random random)
     {
-        int heldOut = list.Count / 4;
-        int trainingCount = list.Count - heldOut;
-        // Index arithmetic instead of For(...) so a pick allocates nothing.
-        if (split == TemplateSplit.HeldOut) return list[random.Next(heldOut) * 4 + 3];
-        int k = random.Next(trainingCount);
-        return list[k / 3 * 4 + k % 3];
+        var words = For(list, split);
+        return words[random.Next(words.Count)];
     }
 }
