@@ -174,6 +174,49 @@ public class CheckpointTests
         Assert.Contains("neither model.safetensors nor model.safetensors.index.json found", e2.Message);
     }
 
+    [Theory]
+    [InlineData("""{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}""", 12,
+        "tensor 'b': data_offsets [4, 12] overlap tensor 'a' [0, 8]")]
+    [InlineData("""{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[12,20]}}""", 20,
+        "tensor 'b': data_offsets [12, 20] leave a hole: the previous tensor ('a') ends at 8")]
+    [InlineData("""{"a":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}""", 12,
+        "tensor 'a': data_offsets [4, 12] leave a hole: the previous tensor ends at 0")]
+    [InlineData("""{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}""", 16,
+        "the tensors hold 8 bytes of data but the file has 16 after its header")]
+    [InlineData("""{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"a":{"dtype":"F32","shape":[2],"data_offsets":[8,16]}}""", 16,
+        "the header names a tensor twice: 'a'")]
+    public void Overlapping_holed_or_duplicated_tensors_are_refused(string header, int dataBytes, string expected)
+    {
+        using var dir = new TempDirectory();
+        var path = dir.File("bad.safetensors");
+        WriteRaw(path, header, new byte[dataBytes]);
+        var e = Assert.Throws<CheckpointException>(() => SafeTensorsFile.Open(path));
+        Assert.Contains(path, e.Message);
+        Assert.Contains(expected, e.Message);
+    }
+
+    [Theory]
+    [InlineData("model.embed_tokens.weight", float.NaN)]
+    [InlineData("model.layers.1.input_layernorm.weight", float.PositiveInfinity)]
+    [InlineData("lm_head.weight", float.NegativeInfinity)]
+    public void Non_finite_weights_are_refused_naming_the_tensor_unless_the_check_is_off(string name, float bad)
+    {
+        using var dir = new TempDirectory();
+        using var model = TinyModels.Random(TinyModels.Config());
+        var state = new Dictionary<string, Tensor>(model.state_dict());
+        var poisoned = state[name].clone();
+        using (no_grad()) poisoned.view(-1)[3] = bad;
+        state[name] = poisoned;
+        SafeTensorsFile.Write(dir.File("model.safetensors"), state);
+        File.WriteAllText(dir.File("config.json"), model.Config.ToJson());
+
+        var e = Assert.Throws<CheckpointException>(() => HuggingFaceCheckpoint.Load(dir.Path, CPU));
+        Assert.Contains($"tensor '{name}' holds 1 non-finite value (NaN or infinity)", e.Message);
+        Assert.Contains("model.safetensors", e.Message);
+        using var unchecked_ = HuggingFaceCheckpoint.Load(dir.Path, CPU, checkFinite: false);
+        Assert.False(unchecked_.state_dict()[name].isfinite().all().item<bool>());
+    }
+
     private static void WriteRaw(string path, string header, byte[] data)
     {
         var h = Encoding.UTF8.GetBytes(header);

@@ -44,6 +44,25 @@ public class SaliencyHeadsTests
     }
 
     [Fact]
+    public void Non_finite_or_empty_heads_are_refused_naming_the_file_and_tensor()
+    {
+        using var dir = new TempDirectory();
+        using var heads = new SaliencyHeads(Schedule, 32, CPU);
+        var path = dir.File(SaliencyHeads.FileName);
+        using (no_grad()) heads.ForStage(1).Fc2.bias![0] = float.NaN;
+        heads.Save(path, Schedule);
+        var e = Assert.Throws<CheckpointException>(() => SaliencyHeads.Load(path, Schedule, 32, CPU));
+        Assert.Contains($"{path}: tensor 'heads.layer_5.fc2.bias' holds 1 non-finite value", e.Message);
+
+        using var empty = new SaliencyHeads(Schedule, 32, CPU);
+        var state = empty.state_dict().ToDictionary(kv => kv.Key, kv => kv.Key.EndsWith("fc1.weight") ? zeros(0, 32)
+            : kv.Key.EndsWith("fc1.bias") ? zeros(0) : kv.Key.EndsWith("fc2.weight") ? zeros(2, 0) : kv.Value);
+        SafeTensorsFile.Write(path, state);
+        var e2 = Assert.Throws<CheckpointException>(() => SaliencyHeads.Load(path, Schedule, 32, CPU));
+        Assert.Contains($"{path}: tensor 'heads.layer_2.fc1.weight' has an inner width of 0", e2.Message);
+    }
+
+    [Fact]
     public void Score_is_keep_logit_minus_drop_logit()
     {
         using var heads = new SaliencyHeads(Schedule, 32, CPU);

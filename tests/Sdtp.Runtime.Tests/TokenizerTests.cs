@@ -83,6 +83,26 @@ public class TokenizerTests
         Assert.Contains("SentencePiece-style", e3.Message);
     }
 
+    [Theory]
+    [InlineData("sdtp_tokenizer.json", """{"type": 5}""", "field 'type' must be a string, found 5")]
+    [InlineData("sdtp_tokenizer.json", """{"type": "byte", "eos_id": 7}""", "field 'eos_id' is 7; the byte tokenizer's is 2")]
+    [InlineData("sdtp_tokenizer.json", """{"type": "byte", "byte_offset": "3"}""", "field 'byte_offset' is \"3\"; the byte tokenizer's is 3")]
+    [InlineData("tokenizer.json", """{"model": {"type": ["BPE"]}}""", "field 'model.type' must be a string, found [\"BPE\"]")]
+    [InlineData("tokenizer.json", """{"model": {"type": "BPE", "vocab": {}, "merges": [[1, 2]]}, "decoder": {"type": "ByteLevel"}}""",
+        "field 'model.merges[0][0]' must be a string, found 1")]
+    [InlineData("tokenizer.json", """{"model": {"type": "BPE", "vocab": {}, "merges": []}, "decoder": {"type": "ByteLevel"}, "added_tokens": [{"id": "x", "content": "<s>"}]}""",
+        "added_tokens[0].id must be a non-negative integer, found \"x\"")]
+    [InlineData("tokenizer.json", """{"model": {"type": "BPE", "vocab": {}, "merges": []}, "decoder": {"type": "ByteLevel"}, "pre_tokenizer": {"type": 3}}""",
+        "field 'pre_tokenizer.type' must be a string, found 3")]
+    public void Tokenizer_fields_of_the_wrong_type_name_the_file_and_field(string file, string json, string expected)
+    {
+        using var dir = new TempDirectory();
+        File.WriteAllText(dir.File(file), json);
+        var e = Assert.Throws<TokenizerException>(() => TokenizerLoader.Load(dir.Path));
+        Assert.Contains(dir.File(file), e.Message);
+        Assert.Contains(expected, e.Message);
+    }
+
     private static string ByteLevelTokenizerJson(bool pairMerges)
     {
         var alphabet = ByteLevelAlphabet();

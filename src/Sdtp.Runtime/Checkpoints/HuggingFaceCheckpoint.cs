@@ -18,14 +18,17 @@ public static class HuggingFaceCheckpoint
     /// <summary>The config name.</summary>
     public const string ConfigFile = "config.json";
 
-    /// <summary>Builds the model <paramref name="directory"/>'s config describes and loads its weights.</summary>
-    public static LlamaForCausalLM Load(string directory, Device? device = null, ScalarType dtype = ScalarType.Float32)
+    /// <summary>
+    /// Builds the model <paramref name="directory"/>'s config describes and loads its weights; <paramref name="checkFinite"/>
+    /// refuses NaN or infinite weights (see <see cref="StateLoader.Load"/>).
+    /// </summary>
+    public static LlamaForCausalLM Load(string directory, Device? device = null, ScalarType dtype = ScalarType.Float32, bool checkFinite = true)
     {
         var config = ModelConfig.Load(Path.Combine(directory, ConfigFile));
         var model = new LlamaForCausalLM(config, device, dtype);
         try
         {
-            LoadWeights(model, directory);
+            LoadWeights(model, directory, checkFinite: checkFinite);
             return model;
         }
         catch
@@ -39,13 +42,13 @@ public static class HuggingFaceCheckpoint
     /// Copies <paramref name="directory"/>'s weights into <paramref name="model"/>, converting floating dtypes to the
     /// model's. Every name, shape and dtype is checked before anything is copied (see <see cref="StateLoader"/>).
     /// </summary>
-    public static void LoadWeights(nn.Module model, string directory, bool tiedLmHead = false)
+    public static void LoadWeights(nn.Module model, string directory, bool tiedLmHead = false, bool checkFinite = true)
     {
         tiedLmHead |= model is LlamaForCausalLM lm && lm.Config.TieWordEmbeddings;
         var files = OpenWeights(directory);
         try
         {
-            StateLoader.Load(ExpectedTensors(model, tiedLmHead), files, directory, name => IsIgnorable(name, tiedLmHead));
+            StateLoader.Load(ExpectedTensors(model, tiedLmHead), files, directory, name => IsIgnorable(name, tiedLmHead), checkFinite);
         }
         finally
         {
@@ -54,10 +57,10 @@ public static class HuggingFaceCheckpoint
     }
 
     /// <summary>Copies one safetensors file into <paramref name="module"/>, with the same checks as <see cref="LoadWeights"/>.</summary>
-    public static void LoadFile(nn.Module module, string path)
+    public static void LoadFile(nn.Module module, string path, bool checkFinite = true)
     {
         using var file = SafeTensorsFile.Open(path);
-        StateLoader.Load(module.state_dict(), [file], path, _ => false);
+        StateLoader.Load(module.state_dict(), [file], path, _ => false, checkFinite);
     }
 
     /// <summary>

@@ -79,10 +79,16 @@ public sealed class SafeTensorsFile : IDisposable
         {
             root = JsonNode.Parse(Encoding.UTF8.GetString(header)) as JsonObject
                 ?? throw new CheckpointException($"{path}: header (bytes 8-{8 + header.Length - 1}) is not a JSON object");
+            // JsonObject indexes its properties lazily: force it here, where a duplicate name can still be reported.
+            _ = root.Count;
         }
         catch (JsonException e)
         {
             throw new CheckpointException($"{path}: malformed JSON header (bytes 8-{8 + header.Length - 1}): {e.Message}");
+        }
+        catch (ArgumentException)
+        {
+            throw new CheckpointException($"{path}: the header names a tensor twice: {DuplicateName(header) ?? "(name not found)"}");
         }
 
         var entries = new Dictionary<string, SafeTensorEntry>(StringComparer.Ordinal);
@@ -98,7 +104,42 @@ public sealed class SafeTensorsFile : IDisposable
             }
             entries[name] = ParseEntry(path, name, node, dataLength, dataStart);
         }
+        CheckLayout(path, entries.Values, dataLength);
         return (entries, metadata);
+    }
+
+    // The format requires the data buffer to be exactly the tensors, back to back: a hole or an overlap means the
+    // writer was broken or the header was edited, and the weights read from it would be silently wrong.
+    private static void CheckLayout(string path, IEnumerable<SafeTensorEntry> entries, long dataLength)
+    {
+        long offset = 0;
+        SafeTensorEntry? previous = null;
+        foreach (var entry in entries.OrderBy(e => e.Begin).ThenBy(e => e.End))
+        {
+            if (entry.Begin < offset)
+                throw new CheckpointException(
+                    $"{path}: tensor '{entry.Name}': data_offsets [{entry.Begin}, {entry.End}] overlap tensor '{previous!.Name}' [{previous.Begin}, {previous.End}]");
+            if (entry.Begin > offset)
+                throw new CheckpointException(
+                    $"{path}: tensor '{entry.Name}': data_offsets [{entry.Begin}, {entry.End}] leave a hole: the previous tensor{(previous is null ? "" : $" ('{previous.Name}')")} ends at {offset}");
+            (offset, previous) = (entry.End, entry);
+        }
+        if (offset != dataLength)
+            throw new CheckpointException(
+                $"{path}: the tensors hold {offset} bytes of data but the file has {dataLength} after its header; the header does not describe the whole file");
+    }
+
+    // System.Text.Json reports a duplicate property without its name; find it for the message.
+    private static string? DuplicateName(byte[] header)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var reader = new Utf8JsonReader(header);
+        while (reader.Read())
+            if (reader.TokenType == JsonTokenType.PropertyName && reader.CurrentDepth == 1 && !seen.Add(reader.GetString()!))
+                return $"'{reader.GetString()}'";
+            else if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray && reader.CurrentDepth >= 1)
+                reader.Skip();
+        return null;
     }
 
     private static SafeTensorEntry ParseEntry(string path, string name, JsonNode? node, long dataLength, long dataStart)

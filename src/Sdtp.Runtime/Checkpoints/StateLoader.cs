@@ -9,9 +9,13 @@ namespace Sdtp.Checkpoints;
 /// </summary>
 public static class StateLoader
 {
-    /// <summary>Loads <paramref name="expected"/> (name to target tensor) from <paramref name="files"/>; <paramref name="source"/> names them in errors.</summary>
+    /// <summary>
+    /// Loads <paramref name="expected"/> (name to target tensor) from <paramref name="files"/>; <paramref name="source"/>
+    /// names them in errors. With <paramref name="checkFinite"/> every floating tensor is checked for NaN and infinity
+    /// after conversion (one reduction per tensor), since such weights load fine and then generate garbage.
+    /// </summary>
     public static void Load(IReadOnlyDictionary<string, Tensor> expected, IReadOnlyList<SafeTensorsFile> files, string source,
-        Func<string, bool> ignorable)
+        Func<string, bool> ignorable, bool checkFinite = true)
     {
         var located = new Dictionary<string, (SafeTensorsFile File, SafeTensorEntry Entry)>(StringComparer.Ordinal);
         foreach (var file in files)
@@ -25,7 +29,19 @@ public static class StateLoader
             using var scope = NewDisposeScope();
             var (file, _) = located[name];
             target.copy_(file.Read(name).to(target.dtype, target.device));
+            if (checkFinite) CheckFinite(target, name, file.Path);
         }
+    }
+
+    /// <summary>Throws when floating <paramref name="tensor"/> holds NaN or infinity, naming <paramref name="name"/> in <paramref name="path"/>.</summary>
+    public static void CheckFinite(Tensor tensor, string name, string path)
+    {
+        if (!tensor.is_floating_point()) return;
+        using var scope = NewDisposeScope();
+        long bad = tensor.isfinite().logical_not().sum().item<long>();
+        if (bad > 0)
+            throw new CheckpointException($"{path}: tensor '{name}' holds {bad} non-finite value{(bad == 1 ? "" : "s")} (NaN or infinity) of {tensor.numel()}; " +
+                "the file is corrupt or was saved from a diverged run");
     }
 
     private static void Validate(string source, IReadOnlyDictionary<string, Tensor> expected,

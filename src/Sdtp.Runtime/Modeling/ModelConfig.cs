@@ -287,7 +287,9 @@ public sealed record RopeScaling(double Factor, double LowFreqFactor, double Hig
         if (node is null) return null;
         if (node is not JsonObject o)
             throw new ModelConfigException(source, "rope_scaling", $"expected an object or null, found {node.ToJsonString()}");
-        var type = (o["rope_type"] ?? o["type"])?.GetValue<string>();
+        var typeNode = o["rope_type"] ?? o["type"];
+        string? type = typeNode is null ? null : typeNode is JsonValue tv && tv.TryGetValue<string>(out var t) ? t
+            : throw new ModelConfigException(source, "rope_scaling.rope_type", $"expected a string, found {typeNode.ToJsonString()}");
         if (type is null or "default") return null;
         if (type != "llama3")
             throw new ModelConfigException(source, "rope_scaling",

@@ -145,6 +145,8 @@ public sealed class SaliencyHeads : nn.Module
         using (var file = SafeTensorsFile.Open(path))
             if (schedule.Stages.Count > 0 && file.Entries.TryGetValue($"heads.{KeyOf(schedule.Stages[0].Layer)}.fc1.weight", out var fc1) && fc1.Shape.Length == 2)
                 inner = fc1.Shape[0];
+        if (inner < 1)
+            throw new CheckpointException($"{path}: tensor 'heads.{KeyOf(schedule.Stages[0].Layer)}.fc1.weight' has an inner width of {inner}; heads need at least 1");
         var heads = new SaliencyHeads(schedule, hiddenSize, device, dtype, inner);
         try
         {

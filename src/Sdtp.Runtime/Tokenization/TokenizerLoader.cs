@@ -54,10 +54,16 @@ public static class TokenizerLoader
 
     private static ITextTokenizer LoadByteTokenizer(string path)
     {
-        var type = ParseJson(path)["type"]?.GetValue<string>();
+        var root = ParseJson(path);
+        var type = Text(root["type"], path, "type");
         if (type != "byte")
-            throw new TokenizerException($"{path}: field 'type' is '{type}', only 'byte' is supported");
-        return new ByteTokenizer();
+            throw new TokenizerException($"{path}: field 'type' is {(type is null ? "missing" : $"'{type}'")}, only 'byte' is supported");
+        var tokenizer = new ByteTokenizer();
+        // The byte tokenizer's ids are fixed; a file that says otherwise describes another tokenizer.
+        foreach (var (field, id) in new[] { ("pad_id", ByteTokenizer.PadId), ("bos_id", tokenizer.BosId!.Value), ("eos_id", tokenizer.EosId!.Value), ("byte_offset", ByteTokenizer.ByteOffset) })
+            if (root[field] is { } node && !(node is JsonValue v && v.TryGetValue<int>(out var found) && found == id))
+                throw new TokenizerException($"{path}: field '{field}' is {node.ToJsonString()}; the byte tokenizer's is {id}");
+        return tokenizer;
     }
 
     private static bool IsTiktoken(string path)
@@ -111,7 +117,7 @@ public static class TokenizerLoader
         var root = ParseJson(path);
         if (root["model"] is not JsonObject model)
             throw new TokenizerException($"{path}: field 'model' is missing");
-        var type = model["type"]?.GetValue<string>();
+        var type = Text(model["type"], path, "model.type");
         if (type != "BPE")
             throw new TokenizerException($"{path}: field 'model.type' is '{type}'; only BPE is supported");
         if (!UsesByteLevel(root))
@@ -128,11 +134,15 @@ public static class TokenizerLoader
 
         var special = new Dictionary<string, int>(StringComparer.Ordinal);
         if (root["added_tokens"] is JsonArray added)
-            foreach (var item in added.OfType<JsonObject>())
-                if (item["content"]?.GetValue<string>() is string content && item["id"] is JsonValue idValue && idValue.TryGetValue<int>(out var id))
-                    special[content] = id;
+            for (int i = 0; i < added.Count; i++)
+            {
+                if (added[i] is not JsonObject item || Text(item["content"], path, $"added_tokens[{i}].content") is not { } content)
+                    throw new TokenizerException($"{path}: added_tokens[{i}] must be an object with 'content' and 'id', found {added[i]?.ToJsonString() ?? "null"}");
+                special[content] = item["id"] is JsonValue idValue && idValue.TryGetValue<int>(out var id) && id >= 0 ? id
+                    : throw new TokenizerException($"{path}: added_tokens[{i}].id must be a non-negative integer, found {item["id"]?.ToJsonString() ?? "nothing"}");
+            }
 
-        var pattern = FindSplitPattern(root) ?? Llama3Pattern;
+        var pattern = FindSplitPattern(root, path) ?? Llama3Pattern;
         var options = new BpeOptions(vocab)
         {
             Merges = merges,
@@ -162,7 +172,7 @@ public static class TokenizerLoader
             merges.Add(array[i] switch
             {
                 JsonValue v when v.TryGetValue<string>(out var s) => s,
-                JsonArray pair when pair.Count == 2 => $"{pair[0]!.GetValue<string>()} {pair[1]!.GetValue<string>()}",
+                JsonArray pair when pair.Count == 2 && Text(pair[0], path, $"model.merges[{i}][0]") is { } a && Text(pair[1], path, $"model.merges[{i}][1]") is { } b => $"{a} {b}",
                 var other => throw new TokenizerException($"{path}: model.merges[{i}] is {other?.ToJsonString() ?? "null"}, expected \"a b\" or [\"a\", \"b\"]"),
             });
         }
@@ -175,7 +185,7 @@ public static class TokenizerLoader
     private static string Describe(JsonNode? node) => node?.ToJsonString() ?? "";
 
     /// <summary>The regex of a Split pre-tokenizer (Qwen2 and Llama 3 put theirs in a Sequence before ByteLevel).</summary>
-    private static string? FindSplitPattern(JsonObject root)
+    private static string? FindSplitPattern(JsonObject root, string path)
     {
         IEnumerable<JsonObject> Walk(JsonNode? n) => n switch
         {
@@ -183,8 +193,8 @@ public static class TokenizerLoader
             _ => [],
         };
         return Walk(root["pre_tokenizer"])
-            .Where(o => o["type"]?.GetValue<string>() == "Split")
-            .Select(o => o["pattern"]?["Regex"]?.GetValue<string>())
+            .Where(o => Text(o["type"], path, "pre_tokenizer.type") == "Split")
+            .Select(o => Text((o["pattern"] as JsonObject)?["Regex"], path, "pre_tokenizer.pattern.Regex"))
             .FirstOrDefault(p => p is not null);
     }
 
@@ -194,10 +204,18 @@ public static class TokenizerLoader
         if (!File.Exists(tokenizerConfigPath)) return special;
         if (ParseJson(tokenizerConfigPath)["added_tokens_decoder"] is JsonObject decoder)
             foreach (var (id, node) in decoder)
-                if (int.TryParse(id, out var n) && node?["content"]?.GetValue<string>() is string content)
+                if (int.TryParse(id, out var n) && Text((node as JsonObject)?["content"], tokenizerConfigPath, $"added_tokens_decoder.{id}.content") is string content)
                     special[content] = n;
         return special;
     }
+
+    /// <summary>A string field, null when absent; anything else is an error naming the file and field.</summary>
+    private static string? Text(JsonNode? node, string path, string field) => node switch
+    {
+        null => null,
+        JsonValue v when v.TryGetValue<string>(out var s) => s,
+        _ => throw new TokenizerException($"{path}: field '{field}' must be a string, found {node.ToJsonString()}"),
+    };
 
     private static JsonObject ParseJson(string path)
     {
