@@ -61,11 +61,37 @@ public class GenerationTests
     [Fact]
     public void Invalid_options_are_rejected_with_the_value()
     {
-        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new TokenSampler(new GenerationOptions { TopP = 0 }));
-        Assert.Contains("TopP", e.Message);
+        var e = Assert.Throws<ArgumentException>(() => new TokenSampler(new GenerationOptions { TopP = 0 }));
+        Assert.Equal("TopP must be in (0, 1] (got 0)", e.Message);
+        var hot = Assert.Throws<ArgumentException>(() => new TokenSampler(new GenerationOptions { Temperature = double.PositiveInfinity }));
+        Assert.Equal("Temperature must be a finite number, 0 or more (got Infinity)", hot.Message);
         using var model = TinyModels.Random(TinyModels.Config());
         Assert.Throws<ArgumentException>(() => new TextGenerator(model).Generate([]).ToList());
         var outside = Assert.Throws<ArgumentException>(() => new TextGenerator(model).Generate([1, 50]).ToList());
         Assert.Contains("prompt token id 50 is outside the vocabulary [0, 50)", outside.Message);
+    }
+
+    [Fact]
+    public void Prompts_and_generation_beyond_the_context_are_refused()
+    {
+        using var model = TinyModels.Random(TinyModels.Config() with { MaxPositionEmbeddings = 8 });
+        var tooLong = Assert.Throws<ArgumentException>(() => new TextGenerator(model).Generate(Enumerable.Repeat(5, 9).ToList()).ToList());
+        Assert.Contains("the prompt has 9 tokens, more than the model's context of 8", tooLong.Message);
+        var overflow = Assert.Throws<ArgumentException>(() =>
+            new TextGenerator(model).Generate([1, 5, 6], new GenerationOptions { MaxNewTokens = int.MaxValue }).ToList());
+        Assert.Contains("at most 5 new tokens fit", overflow.Message);
+        Assert.Equal(5, new TextGenerator(model).Generate([1, 5, 6], new GenerationOptions { MaxNewTokens = 5, StopTokenIds = [-1] }).Count());
+    }
+
+    [Fact]
+    public void A_vanishing_temperature_samples_the_most_likely_token()
+    {
+        using var logits = tensor(new float[,] { { 0.5f, 3.0f, -2.0f, 2.999f } });
+        foreach (var temperature in new[] { 1e-300, double.Epsilon, 1e-30 })
+        {
+            using var sampler = new TokenSampler(new GenerationOptions { Temperature = temperature, Seed = 1 });
+            for (int i = 0; i < 5; i++)
+                Assert.Equal(1L, sampler.Next(logits).item<long>());
+        }
     }
 }

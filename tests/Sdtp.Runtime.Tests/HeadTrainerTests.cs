@@ -1,3 +1,4 @@
+using Sdtp.Checkpoints;
 using Sdtp.Modeling;
 using Sdtp.Pruning;
 using Sdtp.Training;
@@ -204,5 +205,65 @@ public class HeadTrainerTests(ITestOutputHelper output)
         foreach (var (name, p) in straight.state_dict())
             Assert.True(p.equal(resumed.state_dict()[name]).all().item<bool>(), $"{name} differs after resume");
         Assert.DoesNotContain(Directory.GetDirectories(dir.Path), d => Path.GetFileName(d).StartsWith('.')); // no staging left
+    }
+
+    [Fact]
+    public void A_checkpoint_of_other_options_or_samples_is_refused_naming_both_values()
+    {
+        using var model = TinyModels.Random(TinyModels.Config(layers: 3));
+        var samples = Samples(model, 4, seed: 2);
+        using var dir = new TempDirectory();
+        var checkpoint = dir.File("ckpt");
+        using var heads = NewHeads(model, 1);
+        using (var trainer = new HeadTrainer(model, Schedule, heads, new() { Steps = 2, CheckpointDirectory = checkpoint })) trainer.Train(samples);
+
+        using (var longer = new HeadTrainer(model, Schedule, heads, new() { Steps = 5, LearningRate = 0.02, CheckpointDirectory = checkpoint }))
+        {
+            var e = Assert.Throws<CheckpointException>(() => longer.TryResume());
+            Assert.Contains("learning_rate 0.01 (this run: 0.02)", e.Message);
+            Assert.Contains("steps 2 (this run: 5)", e.Message);
+        }
+        using (var same = new HeadTrainer(model, Schedule, heads, new() { Steps = 2, CheckpointDirectory = checkpoint }))
+        {
+            Assert.True(same.TryResume());
+            Assert.True(same.Finished);
+            Assert.Empty(same.Train(samples)); // nothing left to do, and no error
+            var e = Assert.Throws<ArgumentException>(() => same.Train(Samples(model, 4, seed: 3)));
+            Assert.Contains("the checkpoint was trained on other samples (4 samples, ", e.Message);
+        }
+    }
+
+    [Fact]
+    public void Leftovers_of_a_killed_save_are_recovered_or_removed()
+    {
+        using var model = TinyModels.Random(TinyModels.Config(layers: 3));
+        var samples = Samples(model, 4, seed: 2);
+        using var dir = new TempDirectory();
+        var checkpoint = dir.File("ckpt");
+        HeadTrainerOptions Options(int steps) => new() { Steps = steps, CheckpointDirectory = checkpoint };
+        using var heads = NewHeads(model, 1);
+        using (var trainer = new HeadTrainer(model, Schedule, heads, Options(3))) trainer.Train(samples);
+
+        // Killed between the two renames: the checkpoint moved aside as .old, the new one still staged as .tmp.
+        var old = dir.File(".ckpt.0000.old");
+        Directory.Move(checkpoint, old);
+        var staged = dir.File(".ckpt.1111.tmp");
+        CopyDirectory(old, staged);
+        Directory.CreateDirectory(dir.File(".ckpt.2222.tmp")); // a staging folder killed before it was complete
+        File.WriteAllText(Path.Combine(staged, ".optimizer.bin.3333.tmp"), "half a write"); // an atomic write killed inside it
+
+        using (var resumed = new HeadTrainer(model, Schedule, heads, Options(3)))
+        {
+            Assert.True(resumed.TryResume());
+            Assert.Equal(3, resumed.StepsDone);
+        }
+        Assert.Equal(["ckpt"], Directory.GetDirectories(dir.Path).Select(Path.GetFileName));
+        Assert.Empty(Directory.GetFiles(checkpoint, ".*"));
+    }
+
+    private static void CopyDirectory(string from, string to)
+    {
+        Directory.CreateDirectory(to);
+        foreach (var file in Directory.GetFiles(from)) File.Copy(file, Path.Combine(to, Path.GetFileName(file)));
     }
 }

@@ -44,6 +44,28 @@ public class CliErrorTests
     [InlineData(new[] { "mark", "--data", "/no/such/data.jsonl" }, "/no/such/data.jsonl: marking data file not found")]
     [InlineData(new[] { "mark", "--min-length", "900", "--max-length", "300" }, "--min-length 900 and --max-length 300: need 1 <= min <= max")]
     [InlineData(new[] { "eval", "--suite", "Ruler", "--lengths", "8192" }, "--lengths: 8192 tokens is longer than the model's max_position_embeddings (4096, ")]
+    [InlineData(new[] { "eval", "--samples", "-1" }, "--samples must be at least 1 (got -1)")]
+    [InlineData(new[] { "eval", "--lengths", "-5" }, "--lengths: -5 is not a prompt length (must be at least 1)")]
+    [InlineData(new[] { "eval", "--latency-lengths", "0" }, "--latency-lengths: 0 is not a prompt length")]
+    [InlineData(new[] { "eval", "--repeats", "0" }, "--repeats must be at least 1 (got 0)")]
+    [InlineData(new[] { "mark", "--samples", "-3" }, "--samples must be at least 1 (got -3)")]
+    [InlineData(new[] { "mark", "--data", "x.jsonl", "--min-length", "900" }, "--min-length applies to generated samples; with --data every line is marked as it is")]
+    [InlineData(new[] { "generate", "--prompt", "hi", "--max-tokens", "2147483647" }, "--max-tokens 2147483647: the prompt (3 tokens) leaves room for at most 4093 new tokens in the model's context of 4096")]
+    [InlineData(new[] { "generate", "--prompt", "hi", "--max-tokens", "-1" }, "--max-tokens must be 0 or more (got -1)")]
+    [InlineData(new[] { "generate", "--prompt", "hi", "--temperature", "Infinity" }, "--temperature must be a finite number, 0 or more (got Infinity)")]
+    [InlineData(new[] { "generate", "--prompt", "hi", "--temperature", "NaN" }, "--temperature must be a finite number, 0 or more (got NaN)")]
+    [InlineData(new[] { "generate", "--prompt", "hi", "--top-p", "1.5" }, "--top-p must be in (0, 1] (got 1.5)")]
+    [InlineData(new[] { "generate", "--prompt", "hi", "--kv-budget", "3" }, "--kv-budget must exceed the 4 attention-sink rows every layer keeps (got 3)")]
+    [InlineData(new[] { "generate", "--prompt", "caf\uFFFD" }, "--prompt is not valid UTF-8 (or holds U+FFFD at character 3)")]
+    [InlineData(new[] { "train-heads", "--steps", "0" }, "--steps must be at least 1 (got 0)")]
+    [InlineData(new[] { "train-heads", "--checkpoint-every", "-1" }, "--checkpoint-every must be 0 or more (got -1)")]
+    [InlineData(new[] { "train-base", "--minutes", "-1" }, "--minutes must be a positive number (got -1)")]
+    [InlineData(new[] { "train-base", "--lr", "NaN" }, "--lr must be a positive number (got NaN)")]
+    [InlineData(new[] { "train-base", "--max-steps", "0" }, "--max-steps must be at least 1 (got 0)")]
+    [InlineData(new[] { "train-base", "--lengths", "4096", "--max-keys", "6" }, "--lengths 4096: training samples reach 1.5x the stage length (6144 tokens), more than the architecture's max_position_embeddings (4096)")]
+    [InlineData(new[] { "eval", "--out", "/etc/hostname" }, "--out /etc/hostname: is a file, not a directory")]
+    [InlineData(new[] { "mark", "--out", "/etc/hostname/marked.jsonl" }, "--out /etc/hostname: is a file, not a directory")]
+    [InlineData(new[] { "mark", "--out", "/tmp" }, "--out /tmp: is a directory; give a file name")]
     public void Errors_are_one_line_with_a_nonzero_exit(string[] args, string expected)
     {
         var (code, error) = Run(args);
@@ -51,6 +73,122 @@ public class CliErrorTests
         Assert.Contains(expected, error);
         Assert.DoesNotContain("   at ", error); // no stack trace
         Assert.StartsWith("error: ", error);
+        Assert.Single(error.TrimEnd().Split('\n'));
+    }
+
+    [Fact]
+    public void Unexpected_failures_name_their_type_and_point_to_verbose_which_prints_the_stack()
+    {
+        RootCommandWith Throwing() => new(() => throw new InvalidOperationException("the cache is empty\nsecond line of a native trace"));
+        var (code, error) = RunRoot(Throwing().Root);
+        Assert.Equal(1, code);
+        Assert.Equal("error: unexpected InvalidOperationException: the cache is empty (rerun with --verbose to see where it happened)", error.TrimEnd());
+        (code, error) = RunRoot(Throwing().Root, "--verbose");
+        Assert.Equal(1, code);
+        Assert.StartsWith("error: unexpected InvalidOperationException: the cache is empty\n", error.ReplaceLineEndings("\n"));
+        Assert.Contains("   at ", error);
+
+        // An input problem stays one line, whatever its type.
+        (code, error) = RunRoot(new RootCommandWith(() => throw new ArgumentOutOfRangeException("budget", 3, "must exceed the 4 sink rows")).Root);
+        Assert.Equal("error: budget must exceed the 4 sink rows (got 3)", error.TrimEnd());
+    }
+
+    private sealed class RootCommandWith
+    {
+        public RootCommandWith(Action action)
+        {
+            Root = new System.CommandLine.RootCommand("test");
+            Root.Options.Add(CommandLineErrors.Verbose);
+            Root.SetAction(_ => { action(); return 0; });
+        }
+
+        public System.CommandLine.RootCommand Root { get; }
+    }
+
+    private static (int Code, string Error) RunRoot(System.CommandLine.RootCommand root, params string[] args)
+    {
+        var saved = Console.Error;
+        var error = new StringWriter();
+        Console.SetError(error);
+        try
+        {
+            return (CommandLineErrors.Run(root, args), error.ToString());
+        }
+        finally
+        {
+            Console.SetError(saved);
+        }
+    }
+
+    [Fact]
+    public void A_config_too_large_for_memory_is_refused_before_allocating()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "sdtp-cli-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        try
+        {
+            TinyCheckpoint.Write(dir);
+            var config = Path.Combine(dir, "config.json");
+            File.WriteAllText(config, File.ReadAllText(config).Replace("\"vocab_size\": 259", "\"vocab_size\": 2000000000"));
+            var (code, error) = Run("generate", "--model", dir, "--prompt", "hi", "--dense");
+            Assert.Equal(1, code);
+            Assert.Matches(@"^error: .*config\.json: the model needs about [\d,.]+ GiB for its parameters at Float32 \(.*vocab_size 2000000000\) but only [\d,.]+ GiB of memory is available\s*$", error);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Head_training_resumes_says_when_it_is_finished_and_refuses_other_options()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "sdtp-cli-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        try
+        {
+            TinyCheckpoint.Write(dir);
+            var marked = Path.Combine(dir, "marked.jsonl");
+            var heads = Path.Combine(dir, "heads.safetensors");
+            var (code, error) = Run("mark", "--model", dir, "--samples", "2", "--min-length", "64", "--max-length", "96", "--out", marked);
+            Assert.True(code == 0, error);
+            string[] train = ["train-heads", "--model", dir, "--marked", marked, "--out", heads, "--steps", "3"];
+            (code, error) = Run(train);
+            Assert.True(code == 0, error);
+            Assert.True(File.Exists(heads));
+            Assert.True(File.Exists(Path.Combine(heads + ".training", "trainer_state.json")));
+
+            var (again, output) = RunWithOutput(train);
+            Assert.Equal(0, again);
+            Assert.Contains("already holds all 3 steps: training is finished", output);
+
+            (code, error) = Run([.. train[..^1], "4"]);
+            Assert.Equal(1, code);
+            Assert.Contains("the checkpoint belongs to a run with steps 3 (this run: 4)", error);
+            (code, error) = Run([.. train, "--seed", "5"]);
+            Assert.Contains("seed 0 (this run: 5)", error);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    private static (int Code, string Output) RunWithOutput(params string[] args)
+    {
+        var saved = Console.Out;
+        var output = new StringWriter();
+        Console.SetOut(output);
+        Spectre.Console.AnsiConsole.Console = Spectre.Console.AnsiConsole.Create(new Spectre.Console.AnsiConsoleSettings { Out = new Spectre.Console.AnsiConsoleOutput(output) });
+        try
+        {
+            return (CommandLineErrors.Run(Cli.CreateRoot(), args), output.ToString());
+        }
+        finally
+        {
+            Console.SetOut(saved);
+            Spectre.Console.AnsiConsole.Console = Spectre.Console.AnsiConsole.Create(new Spectre.Console.AnsiConsoleSettings());
+        }
     }
 
     [Fact]

@@ -9,6 +9,7 @@ public static class Cli
     public static RootCommand CreateRoot()
     {
         var root = new RootCommand("SdtpGen: saliency-driven dynamic token pruning for LLaMA-family models on TorchSharp.");
+        root.Options.Add(CommandLineErrors.Verbose);
         root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(TrainBaseCommand.Create());
         root.Subcommands.Add(MarkCommand.Create());

@@ -32,11 +32,13 @@ internal static class DemoCommand
             int candidateCount = parse.GetResult(candidates) is { Implicit: false } ? parse.GetValue(candidates) : chosenSuite == EvaluationSuite.Ruler ? 1 : 2;
             CommonOptions.RequireAtLeastOne("--candidates", candidateCount);
             CommonOptions.RequireAtLeastOne("--samples-per-step", parse.GetValue(perStep));
+            CommonOptions.RequireAtLeastOne("--mark-samples", parse.GetValue(samples));
+            CommonOptions.RequireAtLeastOne("--steps", parse.GetValue(steps));
             var settings = chosenSuite == EvaluationSuite.Ruler
                 ? EvaluationSettings.Ruler(samplesPerCell: 5, baselineSamplesPerCell: 2, inDistributionPerCell: 2)
                 : new EvaluationSettings();
             var outDirectory = parse.GetValue(output)!;
-            Directory.CreateDirectory(outDirectory);
+            OutputChecks.WritableDirectory("--out", outDirectory);
             bool skipTraining = parse.GetValue(skip);
             using var session = ModelSession.Open(parse.GetValue(model), loadHeads: skipTraining);
             settings.Validate(session.Model.Config, Path.Combine(session.Directory, "config.json"));

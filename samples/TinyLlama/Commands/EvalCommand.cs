@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Sdtp.Checkpoints;
 using Sdtp.Evaluation;
 using Sdtp.Evaluation.Reporting;
 using Sdtp.Evaluation.Tasks;
@@ -37,6 +38,7 @@ internal static class EvalCommand
             };
             CommonOptions.RequireAtLeastOne("--samples", settings.Grid.SamplesPerCell);
             if (settings.Grid.BaselineSamplesPerCell is int b) CommonOptions.RequireAtLeastOne("--baseline-samples", b);
+            OutputChecks.WritableDirectory("--out", parse.GetValue(output)!);
             using var session = ModelSession.Open(parse.GetValue(model), loadHeads: true, parse.GetValue(heads));
             settings.Validate(session.Model.Config, Path.Combine(session.Directory, "config.json"));
             var report = Run(session, settings, parse.GetValue(output)!);
@@ -77,8 +79,8 @@ internal static class EvalCommand
             session.SdtpPrefill());
         AnsiConsole.MarkupLine("evaluating (accuracy, sweep, heads, latency, decode, memory) ...");
         var report = Progress.RunParts(report => runner.Run(settings, p => report(p.Part, p.Done, p.Total)));
-        File.WriteAllText(Path.Combine(outDirectory, "report.json"), report.ToJson());
-        File.WriteAllText(Path.Combine(outDirectory, "report.md"), MarkdownWriter.Write(report));
+        AtomicFile.WriteText(Path.Combine(outDirectory, "report.json"), report.ToJson());
+        AtomicFile.WriteText(Path.Combine(outDirectory, "report.md"), MarkdownWriter.Write(report));
         PlotWriter.Latency(report, Path.Combine(outDirectory, "latency.png"));
         PlotWriter.Sweep(report, Path.Combine(outDirectory, "sweep.png"));
         var firstRetrieval = settings.Grid.Tasks.Select(TaskSuite.ByName).First(t => t.IsRetrieval);

@@ -23,15 +23,27 @@ internal static class GenerateCommand
         command.SetAction(parse =>
         {
             bool isDense = parse.GetValue(dense);
-            using var session = ModelSession.Open(parse.GetValue(model), loadHeads: !isDense, parse.GetValue(heads));
-            PruningReport? report = null;
-            var generator = new TextGenerator(session.Model, isDense ? null : session.SdtpPrefill(r => report = r),
-                parse.GetValue(budget) is int b ? new SinkWindowEviction(b) : null);
-            var ids = session.Tokenizer.Encode(parse.GetValue(prompt)!, addBos: true);
+            var text = parse.GetValue(prompt)!;
+            // .NET decodes the command line as UTF-8 and puts U+FFFD where bytes were invalid: the prompt is not what was typed.
+            if (text.Contains('\uFFFD'))
+                throw new ArgumentException($"--prompt is not valid UTF-8 (or holds U+FFFD at character {text.IndexOf('\uFFFD')}); pass UTF-8 text");
             var options = new GenerationOptions
             {
                 MaxNewTokens = parse.GetValue(maxTokens), Temperature = parse.GetValue(temperature), TopP = parse.GetValue(topP), Seed = parse.GetValue(seed),
             };
+            options.Validate("--max-tokens", "--temperature", "--top-p");
+            if (parse.GetValue(budget) is int kvBudget && kvBudget <= SinkWindowEviction.DefaultSinks)
+                throw new ArgumentException($"--kv-budget must exceed the {SinkWindowEviction.DefaultSinks} attention-sink rows every layer keeps (got {kvBudget})");
+            using var session = ModelSession.Open(parse.GetValue(model), loadHeads: !isDense, parse.GetValue(heads));
+            PruningReport? report = null;
+            var generator = new TextGenerator(session.Model, isDense ? null : session.SdtpPrefill(r => report = r),
+                parse.GetValue(budget) is int b ? new SinkWindowEviction(b) : null);
+            var ids = session.Tokenizer.Encode(text, addBos: true);
+            int context = session.Model.Config.MaxPositionEmbeddings;
+            if (ids.Count > context)
+                throw new ArgumentException($"--prompt is {ids.Count} tokens, more than the model's context of {context} (max_position_embeddings in {Path.Combine(session.Directory, "config.json")})");
+            if ((long)ids.Count + options.MaxNewTokens > context)
+                throw new ArgumentException($"--max-tokens {options.MaxNewTokens}: the prompt ({ids.Count} tokens) leaves room for at most {context - ids.Count} new tokens in the model's context of {context}");
             var produced = new List<int>();
             foreach (var token in generator.Generate(ids, options))
             {

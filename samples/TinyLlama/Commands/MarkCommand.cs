@@ -24,6 +24,11 @@ internal static class MarkCommand
         command.SetAction(parse =>
         {
             var dataPath = parse.GetValue(data);
+            if (dataPath is not null)
+                foreach (var ignored in new[] { samples, minLength, maxLength })
+                    if (parse.GetResult(ignored) is { Implicit: false })
+                        throw new ArgumentException($"{ignored.Name} applies to generated samples; with --data every line is marked as it is");
+            OutputChecks.WritableFile("--out", parse.GetValue(output)!);
             var records = dataPath is null ? null : MarkingData.Load(dataPath);
             if (records is null)
             {

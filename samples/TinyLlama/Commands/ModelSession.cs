@@ -45,7 +45,9 @@ internal sealed class ModelSession : IDisposable
         directory ??= DefaultModelDirectory;
         if (!System.IO.Directory.Exists(directory))
             throw new DirectoryNotFoundException($"{directory}: model directory not found (pass --model DIR, or run 'sdtp train-base --out {directory}')");
-        var config = ModelConfig.Load(Path.Combine(directory, HuggingFaceCheckpoint.ConfigFile));
+        var configPath = Path.Combine(directory, HuggingFaceCheckpoint.ConfigFile);
+        var config = ModelConfig.Load(configPath);
+        ModelMemory.EnsureFits(config, Devices.Default, TorchSharp.torch.ScalarType.Float32, configPath);
         var tokenizer = TokenizerLoader.Load(directory);
         LlamaForCausalLM model;
         PruningSchedule schedule;

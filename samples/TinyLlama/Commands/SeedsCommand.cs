@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Sdtp.Checkpoints;
 using Sdtp.Evaluation;
 using Sdtp.Evaluation.Policies;
 using Sdtp.Evaluation.Reporting;
@@ -43,14 +44,14 @@ internal static class SeedsCommand
             CommonOptions.RequireAtLeastOne("--samples", settings.Grid.SamplesPerCell);
             var grid = settings.Grid with { Tasks = settings.Grid.Tasks.Where(t => TaskSuite.ByName(t).IsRetrieval).ToList() };
             var outDirectory = parse.GetValue(output)!;
-            Directory.CreateDirectory(outDirectory);
+            OutputChecks.WritableDirectory("--out", outDirectory);
             using var session = ModelSession.Open(parse.GetValue(model), loadHeads: false);
             settings.Validate(session.Model.Config, Path.Combine(session.Directory, "config.json"));
             var markedPath = parse.GetValue(marked);
             var training = markedPath is null ? MarkCommand.Run(session, parse.GetValue(markSamples), 256, 1024, chosen) : MarkedSampleStore.Load(markedPath);
             var rows = Run(session, training, seedList, parse.GetValue(steps), grid, outDirectory, !parse.GetValue(tokenLevel), chosen);
-            File.WriteAllText(Path.Combine(outDirectory, "seeds.json"), SeedSpread.ToJson(rows));
-            File.WriteAllText(Path.Combine(outDirectory, "seeds.md"), SeedSpread.ToMarkdown(rows,
+            AtomicFile.WriteText(Path.Combine(outDirectory, "seeds.json"), SeedSpread.ToJson(rows));
+            AtomicFile.WriteText(Path.Combine(outDirectory, "seeds.md"), SeedSpread.ToMarkdown(rows,
                 $"Heads from {seedList.Count} seeds, each alone ({parse.GetValue(steps)} steps), on {string.Join(", ", grid.Lengths)} tokens"));
             foreach (var row in rows)
                 AnsiConsole.MarkupLineInterpolated($"{row.Task}: dense {row.Dense.Accuracy:F3}; seeds {string.Join(", ", row.Seeds.Select(s => $"{s.Key} {s.Value.Retention:F2}"))}; median {row.MedianRetention:F3}, worst {row.WorstRetention:F3}");

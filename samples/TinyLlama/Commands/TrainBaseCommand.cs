@@ -36,6 +36,14 @@ internal static class TrainBaseCommand
             if (stageKeys.Any(k => k < 2))
                 throw new ArgumentException($"--max-keys must be at least 2 (got {string.Join(' ', stageKeys)})");
             CommonOptions.RequireAtLeastOne("--multikey-questions", parse.GetValue(questions));
+            CommonOptions.RequireAtLeastOne("--max-steps", parse.GetValue(steps));
+            CommonOptions.RequireAtLeastOne("--stage-steps", parse.GetValue(stageSteps));
+            if (stageLengths.Any(l => l < 16))
+                throw new ArgumentException($"--lengths must be at least 16 tokens each (got {string.Join(' ', stageLengths)})");
+            if (!(parse.GetValue(minutes) > 0 && double.IsFinite(parse.GetValue(minutes))))
+                throw new ArgumentException($"--minutes must be a positive number (got {parse.GetValue(minutes)})");
+            if (!(parse.GetValue(learningRate) > 0 && double.IsFinite(parse.GetValue(learningRate))))
+                throw new ArgumentException($"--lr must be a positive number (got {parse.GetValue(learningRate)})");
             CommonOptions.RequireAtLeastOne("--check-every", parse.GetValue(checkEvery));
             var configPath = parse.GetValue(config);
             if (configPath is not null && !File.Exists(configPath)) throw new FileNotFoundException($"--config: {Path.GetFullPath(configPath)} not found");
@@ -56,8 +64,16 @@ internal static class TrainBaseCommand
                 Config = configPath is null ? null : Sdtp.Modeling.ModelConfig.Load(configPath),
             };
             var directory = parse.GetValue(output)!;
+            OutputChecks.WritableDirectory("--out", directory);
+            // A missing --start-from config is the trainer's error to report; a resumed run keeps its directory's architecture.
+            var startConfig = options.StartFrom is { } start ? Path.Combine(start, "config.json") : null;
+            var architecture = options.Config ?? (startConfig is not null && File.Exists(startConfig) ? Sdtp.Modeling.ModelConfig.Load(startConfig) : BaseModelTrainer.DefaultConfig);
+            if (stageLengths.Max() * 3 / 2 > architecture.MaxPositionEmbeddings)
+                throw new ArgumentException($"--lengths {stageLengths.Max()}: training samples reach 1.5x the stage length ({stageLengths.Max() * 3 / 2} tokens), " +
+                    $"more than the architecture's max_position_embeddings ({architecture.MaxPositionEmbeddings})");
             AnsiConsole.MarkupLineInterpolated($"training the default model into [bold]{directory}[/] for at most {options.MaxTime.TotalMinutes:F0} min / {options.MaxSteps} steps");
-            var check = new BaseModelTrainer(options).Train(directory, p =>
+            var trainer = new BaseModelTrainer(options);
+            var check = trainer.Train(directory, p =>
             {
                 if (p.Check is not null || p.Step % 10 == 0)
                 {
@@ -65,7 +81,10 @@ internal static class TrainBaseCommand
                     Console.WriteLine($"[{p.Elapsed:hh\\:mm\\:ss}] step {p.Step,5}  stage {p.Stage} (len {p.Length,4})  loss {p.Loss:F4}{checkText}");
                 }
             });
-            AnsiConsole.MarkupLineInterpolated($"done: {string.Join(", ", check.Select(kv => $"{kv.Key} {kv.Value:F2}"))}");
+            if (trainer.Finished)
+                AnsiConsole.MarkupLineInterpolated($"{directory} is already at step {BaseModelTrainer.StepReached(directory)} of --max-steps {options.MaxSteps}: training is finished (raise --max-steps to train on)");
+            else
+                AnsiConsole.MarkupLineInterpolated($"done: {string.Join(", ", check.Select(kv => $"{kv.Key} {kv.Value:F2}"))}");
             return 0;
         });
         return command;

@@ -16,25 +16,39 @@ internal static class TrainHeadsCommand
         var steps = new Option<int>("--steps") { Description = "optimizer steps", DefaultValueFactory = _ => 400 };
         var seed = new Option<int>("--seed") { Description = "seed of sample order and Gumbel noise", DefaultValueFactory = _ => 0 };
         var output = new Option<string?>("--out") { Description = "heads file to write; default: sdtp_heads.safetensors in the model directory" };
-        var checkpoint = new Option<string?>("--checkpoint") { Description = "training checkpoint directory (resumed when present)" };
+        var checkpoint = new Option<string?>("--checkpoint") { Description = "training checkpoint directory, resumed when present; default: the heads file's name + .training" };
+        var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "steps between training checkpoints (0: only at the end)", DefaultValueFactory = _ => 50 };
         var candidates = CandidatesOption(1);
         var perStep = SamplesPerStepOption(1);
         var tokenLevel = TokenLevelTargetsOption();
         var suite = CommonOptions.Suite("whose validation samples choose among --candidates: Templates or Ruler (training phrasings, validation seeds)");
         var command = new Command("train-heads", "Stage 2: train the saliency heads with the ranking, MSE, budget and LM losses.")
         {
-            model, marked, steps, seed, output, checkpoint, candidates, perStep, tokenLevel, suite,
+            model, marked, steps, seed, output, checkpoint, checkpointEvery, candidates, perStep, tokenLevel, suite,
         };
         command.SetAction(parse =>
         {
             CommonOptions.RequireAtLeastOne("--candidates", parse.GetValue(candidates));
             CommonOptions.RequireAtLeastOne("--samples-per-step", parse.GetValue(perStep));
+            CommonOptions.RequireAtLeastOne("--steps", parse.GetValue(steps));
+            if (parse.GetValue(checkpointEvery) < 0) throw new ArgumentException($"--checkpoint-every must be 0 or more (got {parse.GetValue(checkpointEvery)})");
+            if (parse.GetValue(output) is { } outPath) OutputChecks.WritableFile("--out", outPath);
             using var session = ModelSession.Open(parse.GetValue(model), loadHeads: false);
             var samples = MarkedSampleStore.Load(parse.GetValue(marked)!);
             var path = parse.GetValue(output) ?? session.HeadsPath;
-            var losses = Run(session, samples, new HeadTrainerOptions { Steps = parse.GetValue(steps), SamplesPerStep = parse.GetValue(perStep), Seed = parse.GetValue(seed), CheckpointDirectory = parse.GetValue(checkpoint) },
-                path, parse.GetValue(candidates), wordLevelTargets: !parse.GetValue(tokenLevel), suite: parse.GetValue(suite));
-            AnsiConsole.MarkupLineInterpolated($"heads -> [bold]{path}[/]; rank loss {losses.Take(20).Average(l => l.Rank):F3} -> {losses.TakeLast(20).Average(l => l.Rank):F3}");
+            OutputChecks.WritableFile("--out", path);
+            var checkpointDirectory = parse.GetValue(checkpoint) ?? path + ".training";
+            OutputChecks.WritableDirectory("--checkpoint", checkpointDirectory);
+            var options = new HeadTrainerOptions
+            {
+                Steps = parse.GetValue(steps), SamplesPerStep = parse.GetValue(perStep), Seed = parse.GetValue(seed),
+                CheckpointDirectory = checkpointDirectory, CheckpointEvery = parse.GetValue(checkpointEvery),
+            };
+            var losses = Run(session, samples, options, path, parse.GetValue(candidates), wordLevelTargets: !parse.GetValue(tokenLevel), suite: parse.GetValue(suite));
+            if (losses.Count == 0)
+                AnsiConsole.MarkupLineInterpolated($"heads -> [bold]{path}[/] (from the finished checkpoint in {checkpointDirectory})");
+            else
+                AnsiConsole.MarkupLineInterpolated($"heads -> [bold]{path}[/]; rank loss {losses.Take(20).Average(l => l.Rank):F3} -> {losses.TakeLast(20).Average(l => l.Rank):F3}");
             return 0;
         });
         return command;
@@ -134,7 +148,13 @@ internal static class TrainHeadsCommand
         using var trainer = session.Model is TinyLlama tiny
             ? HeadTrainer.For(tiny, options)
             : new HeadTrainer(session.Model, session.Schedule, session.Heads, options);
-        if (trainer.TryResume()) AnsiConsole.MarkupLineInterpolated($"resumed at step {trainer.StepsDone}");
+        if (trainer.TryResume())
+        {
+            if (trainer.Finished)
+                AnsiConsole.MarkupLineInterpolated($"the checkpoint in {options.CheckpointDirectory} already holds all {options.Steps} steps: training is finished");
+            else
+                AnsiConsole.MarkupLineInterpolated($"resumed at step {trainer.StepsDone} of {options.Steps} from {options.CheckpointDirectory}");
+        }
         var losses = Progress.Run($"training heads, seed {options.Seed} ({options.Steps} steps)", options.Steps, tick => trainer.Train(samples, p => tick(p.Step)));
         if (headsPath is not null) session.Heads.Save(headsPath, session.Schedule);
         return losses;

@@ -111,6 +111,8 @@ public sealed class BaseModelTrainer
     public IReadOnlyDictionary<string, double> Train(string directory, Action<BaseTrainingProgress>? progress = null, CancellationToken cancellation = default)
     {
         var statePath = Path.Combine(directory, "training", "state.json");
+        AtomicFile.RemoveLeftovers(directory);
+        AtomicFile.RemoveLeftovers(Path.Combine(directory, "training"));
         bool resuming = File.Exists(statePath);
         if (!resuming && options.StartFrom is { } start && !File.Exists(Path.Combine(start, "config.json")))
             throw new FileNotFoundException($"the checkpoint to start from has no config.json: {Path.GetFullPath(start)}");
@@ -123,11 +125,18 @@ public sealed class BaseModelTrainer
         var (step, stage, stageStart) = (0, 0, 0);
         if (resuming)
         {
-            var state = JsonNode.Parse(File.ReadAllText(statePath))!;
+            var state = ReadState(statePath);
             CheckSameRun(state["run"], directory);
-            (step, stage) = (state["step"]!.GetValue<int>(), state["stage"]!.GetValue<int>());
-            stageStart = state["stage_start"]?.GetValue<int>() ?? step;
+            (step, stage) = (StateInt(state, "step", statePath), StateInt(state, "stage", statePath));
+            stageStart = state["stage_start"] is null ? step : StateInt(state, "stage_start", statePath);
+            if (stage >= options.Lengths.Count)
+                throw new CheckpointException($"{statePath}: field 'stage' is {stage} but --lengths has {options.Lengths.Count} stages");
             OptimizerStateFile.Load(Path.Combine(directory, "training", "optimizer.bin"), optimizer);
+            if (step >= options.MaxSteps)
+            {
+                Finished = true;
+                return new Dictionary<string, double>();
+            }
         }
 
         var started = DateTime.UtcNow;
@@ -163,6 +172,32 @@ public sealed class BaseModelTrainer
         model.eval();
         return check;
     }
+
+    /// <summary>Whether the last <see cref="Train"/> found the run already at --max-steps and trained nothing.</summary>
+    public bool Finished { get; private set; }
+
+    /// <summary>The step a run in <paramref name="directory"/> has reached, or null when none was started there.</summary>
+    public static int? StepReached(string directory)
+    {
+        var statePath = Path.Combine(directory, "training", "state.json");
+        return File.Exists(statePath) ? StateInt(ReadState(statePath), "step", statePath) : null;
+    }
+
+    private static JsonObject ReadState(string statePath)
+    {
+        try
+        {
+            return JsonNode.Parse(File.ReadAllText(statePath)) as JsonObject ?? throw new CheckpointException($"{statePath}: not a JSON object");
+        }
+        catch (JsonException e)
+        {
+            throw new CheckpointException($"{statePath}: malformed JSON: {e.Message}");
+        }
+    }
+
+    private static int StateInt(JsonObject state, string field, string statePath) =>
+        state[field] is JsonValue v && v.TryGetValue<int>(out var value) && value >= 0 ? value
+            : throw new CheckpointException($"{statePath}: field '{field}' must be a non-negative integer, found {state[field]?.ToJsonString() ?? "nothing"}");
 
     /// <summary>The learning rate of step <paramref name="step"/> (0-based): linear warm-up, then constant or linear decay to zero.</summary>
     public double LearningRateAt(int step)
@@ -288,7 +323,7 @@ public sealed class BaseModelTrainer
     {
         if (recorded is not JsonObject run) return;
         var differences = RunDefinition()
-            .Where(o => run[o.Key]?.GetValue<string>() is { } was && was != o.Value)
+            .Where(o => run[o.Key] is JsonValue v && v.TryGetValue<string>(out var was) && was != o.Value)
             .Select(o => $"{o.Key} {run[o.Key]!.GetValue<string>()} (this command: {o.Value})").ToList();
         if (differences.Count > 0)
             throw new ArgumentException($"{Path.GetFullPath(directory)}: the run in training/ was started with {string.Join(", ", differences)}; " +

@@ -26,6 +26,13 @@ public static class AtomicFile
         }
     }
 
+    /// <summary>Deletes the temp files that writes killed mid-way left in <paramref name="directory"/> (none when it does not exist).</summary>
+    public static void RemoveLeftovers(string directory)
+    {
+        if (!Directory.Exists(directory)) return;
+        foreach (var temp in Directory.GetFiles(directory, ".*.tmp")) File.Delete(temp);
+    }
+
     /// <summary>Writes <paramref name="text"/> as UTF-8, atomically.</summary>
     public static void WriteText(string path, string text) =>
         Write(path, s => { using var w = new StreamWriter(s, new System.Text.UTF8Encoding(false), leaveOpen: true); w.Write(text); });

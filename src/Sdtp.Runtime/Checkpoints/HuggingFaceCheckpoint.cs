@@ -24,7 +24,9 @@ public static class HuggingFaceCheckpoint
     /// </summary>
     public static LlamaForCausalLM Load(string directory, Device? device = null, ScalarType dtype = ScalarType.Float32, bool checkFinite = true)
     {
-        var config = ModelConfig.Load(Path.Combine(directory, ConfigFile));
+        var configPath = Path.Combine(directory, ConfigFile);
+        var config = ModelConfig.Load(configPath);
+        ModelMemory.EnsureFits(config, device ?? Devices.Default, dtype, configPath);
         var model = new LlamaForCausalLM(config, device, dtype);
         try
         {

@@ -14,10 +14,13 @@ public sealed record GenerationOptions
     /// <summary>Token ids that end generation (emitted, then stop). Empty: the model config's EOS ids.</summary>
     public IReadOnlyList<int>? StopTokenIds { get; init; }
 
-    internal void Validate()
+    /// <summary>Throws a one-line <see cref="ArgumentException"/> for a value out of range, naming it as the caller spells it.</summary>
+    public void Validate(string maxNewTokensName = nameof(MaxNewTokens), string temperatureName = nameof(Temperature), string topPName = nameof(TopP))
     {
-        if (MaxNewTokens < 0) throw new ArgumentOutOfRangeException(nameof(MaxNewTokens), MaxNewTokens, "must be >= 0");
-        if (Temperature < 0 || double.IsNaN(Temperature)) throw new ArgumentOutOfRangeException(nameof(Temperature), Temperature, "must be >= 0");
-        if (!(TopP > 0 && TopP <= 1)) throw new ArgumentOutOfRangeException(nameof(TopP), TopP, "must be in (0, 1]");
+        static string F(double v) => v.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (MaxNewTokens < 0) throw new ArgumentException($"{maxNewTokensName} must be 0 or more (got {MaxNewTokens})");
+        // Infinity would sample uniformly, whatever the model says: never what a caller meant.
+        if (!(Temperature >= 0 && double.IsFinite(Temperature))) throw new ArgumentException($"{temperatureName} must be a finite number, 0 or more (got {F(Temperature)})");
+        if (!(TopP > 0 && TopP <= 1)) throw new ArgumentException($"{topPName} must be in (0, 1] (got {F(TopP)})");
     }
 }

@@ -31,6 +31,12 @@ public sealed class TextGenerator(LlamaForCausalLM model, Prefill? prefill = nul
         foreach (var id in prompt)
             if (id < 0 || id >= model.Config.VocabSize)
                 throw new ArgumentException($"prompt token id {id} is outside the vocabulary [0, {model.Config.VocabSize})", nameof(prompt));
+        int context = model.Config.MaxPositionEmbeddings;
+        if (prompt.Count > context)
+            throw new ArgumentException($"the prompt has {prompt.Count} tokens, more than the model's context of {context} (max_position_embeddings)", nameof(prompt));
+        if ((long)prompt.Count + options.MaxNewTokens > context)
+            throw new ArgumentException($"the prompt ({prompt.Count} tokens) and MaxNewTokens ({options.MaxNewTokens}) exceed the model's context of {context} " +
+                $"(max_position_embeddings): at most {context - prompt.Count} new tokens fit", nameof(options));
         var stop = new HashSet<int>(options.StopTokenIds is { Count: > 0 } ids ? ids : model.Config.EosTokenIds);
 
         using var sampler = new TokenSampler(options);

@@ -22,11 +22,13 @@ public sealed class TokenSampler : IDisposable
     public Tensor Next(Tensor logits)
     {
         using var scope = NewDisposeScope();
-        var scores = logits.detach().to_type(ScalarType.Float32).cpu();
         if (generator is null)
-            return scores.argmax(-1).MoveToOuterDisposeScope();
+            return logits.detach().to_type(ScalarType.Float32).cpu().argmax(-1).MoveToOuterDisposeScope();
 
-        var probabilities = (scores / temperature).softmax(-1);
+        // In float64, shifted so the best logit is 0: any positive temperature (1e-300 included, which float32 rounds
+        // to 0) then sends the others to at most -inf and the best to 0, never to NaN.
+        var scores = logits.detach().to_type(ScalarType.Float64).cpu();
+        var probabilities = ((scores - scores.amax([-1], keepdim: true)) / temperature).softmax(-1);
         if (topP < 1.0)
         {
             var (sorted, order) = probabilities.sort(-1, descending: true);

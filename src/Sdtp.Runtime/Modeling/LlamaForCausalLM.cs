@@ -28,6 +28,7 @@ public class LlamaForCausalLM : nn.Module
             throw new ArgumentException($"dtype {dtype} is not supported; use Float32, BFloat16 or Float16 (Float64 for numerical checks)", nameof(dtype));
         Config = config;
         device ??= Devices.Default;
+        ModelMemory.EnsureFits(config, device, dtype);
         model = new LlamaModel(config, device, dtype);
         lm_head = config.TieWordEmbeddings
             ? nn.Linear(model.EmbedTokens.weight!, null)

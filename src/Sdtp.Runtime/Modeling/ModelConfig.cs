@@ -182,15 +182,19 @@ public sealed record ModelConfig
     }
 
     /// <summary>Parameters of the model built from this config (embeddings counted once when tied).</summary>
+    /// <exception cref="OverflowException">The count does not fit a long (a config no machine could hold).</exception>
     public long ParameterCount()
     {
-        long d = HiddenSize, m = IntermediateSize, kv = (long)NumKeyValueHeads * HeadDim, q = (long)NumAttentionHeads * HeadDim;
-        long attention = d * q + 2 * d * kv + q * d
-            + (AttentionBias.Query ? q : 0) + (AttentionBias.Key ? kv : 0) + (AttentionBias.Value ? kv : 0) + (AttentionBias.Output ? d : 0);
-        long mlp = 3 * d * m + (MlpBias ? 2 * m + d : 0);
-        long layer = attention + mlp + 2 * d;
-        long embeddings = (long)VocabSize * d * (TieWordEmbeddings ? 1 : 2);
-        return NumHiddenLayers * layer + embeddings + d;
+        checked
+        {
+            long d = HiddenSize, m = IntermediateSize, kv = (long)NumKeyValueHeads * HeadDim, q = (long)NumAttentionHeads * HeadDim;
+            long attention = d * q + 2 * d * kv + q * d
+                + (AttentionBias.Query ? q : 0) + (AttentionBias.Key ? kv : 0) + (AttentionBias.Value ? kv : 0) + (AttentionBias.Output ? d : 0);
+            long mlp = 3 * d * m + (MlpBias ? 2 * m + d : 0);
+            long layer = attention + mlp + 2 * d;
+            long embeddings = (long)VocabSize * d * (TieWordEmbeddings ? 1 : 2);
+            return NumHiddenLayers * layer + embeddings + d;
+        }
     }
 
     /// <summary>Typed access to config fields with errors that name the file and the field.</summary>

@@ -11,13 +11,16 @@ namespace Sdtp.Pruning;
 public sealed class SinkWindowEviction : IKvCacheEviction
 {
     /// <summary>A policy keeping <paramref name="sinks"/> sinks and the newest rows up to <paramref name="budget"/> per layer.</summary>
-    public SinkWindowEviction(int budget, int sinks = 4)
+    public SinkWindowEviction(int budget, int sinks = DefaultSinks)
     {
         if (sinks < 0) throw new ArgumentOutOfRangeException(nameof(sinks), sinks, "must be >= 0");
         if (budget <= sinks) throw new ArgumentOutOfRangeException(nameof(budget), budget, $"must exceed the {sinks} sink rows");
         Budget = budget;
         Sinks = sinks;
     }
+
+    /// <summary>Sinks kept when none are given (StreamingLLM's four).</summary>
+    public const int DefaultSinks = 4;
 
     /// <summary>Most rows a layer keeps.</summary>
     public int Budget { get; }

@@ -25,6 +25,7 @@ public sealed class HeadTrainer : IDisposable
     private readonly AdamW optimizer;
     private readonly Func<Tensor, double, Generator, SoftForwardResult> trainingForward;
     private int stepsDone;
+    private IReadOnlyDictionary<string, string>? resumedRun;
 
     /// <summary>A trainer for an <c>[SdtpModel]</c> class: its heads, schedule and generated training forward.</summary>
     public static HeadTrainer For<TModel>(TModel model, HeadTrainerOptions? options = null) where TModel : LlamaForCausalLM, ISdtpModel =>
@@ -53,12 +54,20 @@ public sealed class HeadTrainer : IDisposable
     /// <summary>Steps completed so far (after a resume, the checkpoint's).</summary>
     public int StepsDone => stepsDone;
 
-    /// <summary>Continues from the checkpoint in <see cref="HeadTrainerOptions.CheckpointDirectory"/> when one exists; returns whether it did.</summary>
+    /// <summary>Whether every step is done (after a resume of a finished run, before any training).</summary>
+    public bool Finished => stepsDone >= options.Steps;
+
+    /// <summary>
+    /// Continues from the checkpoint in <see cref="HeadTrainerOptions.CheckpointDirectory"/> when one exists (recovering
+    /// one a killed save left half-swapped); returns whether it did. A checkpoint of other options is refused.
+    /// </summary>
     public bool TryResume()
     {
         var directory = options.CheckpointDirectory;
-        if (directory is null || !TrainingCheckpoint.Exists(directory)) return false;
-        stepsDone = TrainingCheckpoint.Load(directory, heads, optimizer, options.Seed);
+        if (directory is null) return false;
+        TrainingCheckpoint.RecoverInterruptedSave(directory);
+        if (!TrainingCheckpoint.Exists(directory)) return false;
+        (stepsDone, resumedRun) = TrainingCheckpoint.Load(directory, heads, optimizer, options.RunDefinition());
         return true;
     }
 
@@ -74,6 +83,10 @@ public sealed class HeadTrainer : IDisposable
             if (sample.Saliency.Length != schedule.Stages.Count)
                 throw new ArgumentException($"sample {index} has saliency for {sample.Saliency.Length} stages, the schedule has {schedule.Stages.Count}", nameof(samples));
 
+        var run = new SortedDictionary<string, string>(options.RunDefinition().ToDictionary(), StringComparer.Ordinal) { ["samples"] = Fingerprint(samples) };
+        if (resumedRun is not null && resumedRun.TryGetValue("samples", out var trainedOn) && trainedOn != run["samples"])
+            throw new ArgumentException($"{options.CheckpointDirectory}: the checkpoint was trained on other samples ({trainedOn}; this run: {run["samples"]}); " +
+                "resume with the same marked samples, or delete the checkpoint to start again", nameof(samples));
         var history = new List<LossTerms>();
         var backbone = model.parameters().Select(p => (p, p.requires_grad)).ToList();
         foreach (var (p, _) in backbone) p.requires_grad = false; // frozen: only the heads learn
@@ -89,7 +102,7 @@ public sealed class HeadTrainer : IDisposable
                 progress?.Invoke(new TrainingProgress(stepsDone, options.Steps, terms, options.LearningRateAt(stepsDone - 1), options.TauAt(stepsDone - 1)));
                 bool periodic = options.CheckpointEvery > 0 && stepsDone % options.CheckpointEvery == 0;
                 if (options.CheckpointDirectory is not null && (periodic || stepsDone == options.Steps || cancellation.IsCancellationRequested))
-                    TrainingCheckpoint.Save(options.CheckpointDirectory, heads, schedule, optimizer, stepsDone, options.Seed);
+                    TrainingCheckpoint.Save(options.CheckpointDirectory, heads, schedule, optimizer, stepsDone, run);
             }
         }
         finally
@@ -98,6 +111,21 @@ public sealed class HeadTrainer : IDisposable
             heads.eval();
         }
         return history;
+    }
+
+    // Count and FNV-1a hash of every id, target and saliency value: enough to tell one marked file from another.
+    private static string Fingerprint(IReadOnlyList<MarkedSample> samples)
+    {
+        ulong hash = 14695981039346656037;
+        void Mix(long value) { hash = (hash ^ (ulong)value) * 1099511628211; }
+        foreach (var sample in samples)
+        {
+            foreach (var id in sample.Ids) Mix(id);
+            foreach (var target in sample.Targets) Mix(target ? 1 : 0);
+            foreach (var stage in sample.Saliency)
+                foreach (var value in stage) Mix(BitConverter.SingleToInt32Bits(value));
+        }
+        return $"{samples.Count} samples, {hash:x16}";
     }
 
     /// <summary>

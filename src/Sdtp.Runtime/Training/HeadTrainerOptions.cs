@@ -39,6 +39,31 @@ public sealed record HeadTrainerOptions
     /// <summary>Where training checkpoints go; null writes none.</summary>
     public string? CheckpointDirectory { get; init; }
 
+    /// <summary>
+    /// The options that decide what a run computes, as strings: a checkpoint records them and a resume must match them
+    /// (the learning-rate and temperature schedules depend on <see cref="Steps"/>, the sample order on the seed).
+    /// </summary>
+    public IReadOnlyDictionary<string, string> RunDefinition()
+    {
+        static string F(double v) => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+        return new SortedDictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["steps"] = Steps.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["samples_per_step"] = SamplesPerStep.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["seed"] = Seed.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["learning_rate"] = F(LearningRate),
+            ["warmup_steps"] = WarmupSteps.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["weight_decay"] = F(WeightDecay),
+            ["clip_norm"] = F(ClipNorm),
+            ["loss_weights"] = $"lm {F(Weights.Lm)}, mse {F(Weights.Mse)}, rank {F(Weights.Rank)}, budget {F(Weights.Budget)}",
+            ["tau"] = $"{F(TauStart)} -> {F(TauEnd)}",
+            ["rank_min_saliency"] = F(RankMinSaliency),
+            ["rescale_targets"] = RescaleTargets ? "true" : "false",
+            ["carry_earlier_saliency"] = CarryEarlierSaliency ? "true" : "false",
+            ["rank_pair_limit"] = RankPairLimit.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
+    }
+
     internal void Validate()
     {
         if (Steps < 1) throw new ArgumentOutOfRangeException(nameof(Steps), Steps, "must be >= 1");
