@@ -22,7 +22,7 @@ public sealed class SdtpGenerator : IIncrementalGenerator
             .ForAttributeWithMetadataName(
                 ScheduleReader.SdtpModelAttribute,
                 predicate: static (node, _) => node is ClassDeclarationSyntax,
-                transform: static (ctx, cancellation) => ScheduleReader.ReadForGeneration((INamedTypeSymbol)ctx.TargetSymbol, cancellation))
+                transform: static (ctx, cancellation) => ScheduleReader.ReadForGeneration((INamedTypeSymbol)ctx.TargetSymbol, ctx.TargetNode, cancellation))
             .Where(static model => model is not null)
             .WithTrackingName(ModelsStep);
 

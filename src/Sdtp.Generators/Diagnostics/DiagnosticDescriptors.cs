@@ -55,4 +55,20 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor GeometricInvalid = Error("SDTP011",
         "Geometric schedule parameter out of range",
         "GeometricSchedule.{0} = {1} is out of range: {2}");
+
+    public static readonly DiagnosticDescriptor FileLocalModel = Error("SDTP012",
+        "SDTP model class cannot be file-local",
+        "'{0}' is a file-local ('file') class: its generated part would live in another file, which C# does not allow; drop the 'file' modifier (make it internal)");
+
+    public static readonly DiagnosticDescriptor MemberNameTaken = Error("SDTP013",
+        "Member name reserved for the generated code",
+        "'{0}' declares a member named '{1}', which the SDTP generator adds to the class; rename it");
+
+    public static readonly DiagnosticDescriptor ScheduleSplitAcrossDeclarations = Error("SDTP014",
+        "[PruneAt] attributes on several partial declarations",
+        "'{0}' has [PruneAt] attributes on {1} partial declarations; put them all on one, so the stage order does not depend on the order of files");
+
+    public static readonly DiagnosticDescriptor TooManyLayers = Error("SDTP015",
+        "Too many layers to unroll",
+        "[SdtpModel] NumLayers = {0} is more than the {1} layers the generator unrolls; real LLaMA-family models have at most a few hundred");
 }

@@ -24,7 +24,11 @@ public sealed class SdtpAnalyzer : DiagnosticAnalyzer
         DiagnosticDescriptors.WrongBaseType,
         DiagnosticDescriptors.NumLayersInvalid,
         DiagnosticDescriptors.GeometricPastLastLayer,
-        DiagnosticDescriptors.GeometricInvalid);
+        DiagnosticDescriptors.GeometricInvalid,
+        DiagnosticDescriptors.FileLocalModel,
+        DiagnosticDescriptors.MemberNameTaken,
+        DiagnosticDescriptors.ScheduleSplitAcrossDeclarations,
+        DiagnosticDescriptors.TooManyLayers);
 
     /// <inheritdoc/>
     public override void Initialize(AnalysisContext context)

@@ -50,6 +50,9 @@ internal static class SdtpEmitter
         return w.ToString();
     }
 
+    // "new " before a public member a base SDTP model also generates (hiding it is the intent: this class has its own schedule).
+    private static string New(SdtpModelInfo model) => model.HidesInherited ? "new " : "";
+
     private static void EmitPlan(IndentedWriter w, SdtpModelInfo model)
     {
         var layers = string.Join(", ", model.Stages.Select(s => Int(s.Layer)));
@@ -60,7 +63,7 @@ internal static class SdtpEmitter
 
         w.Line($"/// <summary>The SDTP schedule of <see cref=\"{model.ClassName}\"/>, fixed at compile time from its attributes.</summary>");
         w.Line(GeneratedCode);
-        using (w.Block("public static class SdtpPlan"))
+        using (w.Block($"public {New(model)}static class SdtpPlan"))
         {
             w.Line("/// <summary>Decoder layers the schedule was written for.</summary>");
             w.Line($"public const int NumLayers = {Int(model.NumLayers)};");
@@ -92,21 +95,21 @@ internal static class SdtpEmitter
         w.Line("private global::Sdtp.Pruning.SaliencyHeads? sdtpHeads;");
         w.Line();
         w.Line("/// <inheritdoc/>");
-        w.Line("public global::Sdtp.Pruning.PruningSchedule SdtpSchedule => SdtpPlan.Schedule;");
+        w.Line($"public {New(model)}global::Sdtp.Pruning.PruningSchedule SdtpSchedule => SdtpPlan.Schedule;");
         w.Line();
         w.Line("/// <inheritdoc/>");
         w.Line(GeneratedCode);
-        w.Line("public global::Sdtp.Pruning.SaliencyHeads SdtpHeads =>");
+        w.Line($"public {New(model)}global::Sdtp.Pruning.SaliencyHeads SdtpHeads =>");
         w.Line("    sdtpHeads ??= Own(new global::Sdtp.Pruning.SaliencyHeads(SdtpPlan.Schedule, Config.HiddenSize, Device, DType));");
         w.Line();
         w.Line("/// <summary>Loads trained heads (an <c>sdtp_heads.safetensors</c> file, any inner width), checking every name and shape, in place of the current ones.</summary>");
         w.Line(GeneratedCode);
-        w.Line("public void LoadSdtpHeads(string path) =>");
+        w.Line($"public {New(model)}void LoadSdtpHeads(string path) =>");
         w.Line("    UseSdtpHeads(global::Sdtp.Pruning.SaliencyHeads.Load(path, SdtpPlan.Schedule, Config.HiddenSize, Device, DType));");
         w.Line();
         w.Line("/// <summary>Makes <paramref name=\"heads\"/> this model's heads (disposed with it); the heads they replace are disposed.</summary>");
         w.Line(GeneratedCode);
-        using (w.Block("public void UseSdtpHeads(global::Sdtp.Pruning.SaliencyHeads heads)"))
+        using (w.Block($"public {New(model)}void UseSdtpHeads(global::Sdtp.Pruning.SaliencyHeads heads)"))
         {
             w.Line("global::Sdtp.Pruning.SaliencyHeads.CheckFits(heads, SdtpPlan.Schedule, Config.HiddenSize);");
             w.Line("if (ReferenceEquals(heads, sdtpHeads)) return;");
@@ -119,7 +122,7 @@ internal static class SdtpEmitter
     {
         w.Line("/// <inheritdoc/>");
         w.Line(GeneratedCode);
-        using (w.Block($"public global::Sdtp.Pruning.PrefillResult SdtpPrefill({Tensor} inputIds, {Tensor}? attentionMask = null, global::Sdtp.Modeling.KvCache? cache = null, global::Sdtp.Pruning.PrefillOptions? options = null)"))
+        using (w.Block($"public {New(model)}global::Sdtp.Pruning.PrefillResult SdtpPrefill({Tensor} inputIds, {Tensor}? attentionMask = null, global::Sdtp.Modeling.KvCache? cache = null, global::Sdtp.Pruning.PrefillOptions? options = null)"))
         {
             w.Line("SdtpCheckLayers();");
             w.Line($"using var scope = {Torch}.NewDisposeScope();");
@@ -143,7 +146,7 @@ internal static class SdtpEmitter
     {
         w.Line("/// <inheritdoc/>");
         w.Line(GeneratedCode);
-        using (w.Block($"public global::Sdtp.Training.SoftForwardResult SdtpTrainingForward({Tensor} inputIds, double tau, {Torch}.Generator generator, {Tensor}? attentionMask = null)"))
+        using (w.Block($"public {New(model)}global::Sdtp.Training.SoftForwardResult SdtpTrainingForward({Tensor} inputIds, double tau, {Torch}.Generator generator, {Tensor}? attentionMask = null)"))
         {
             w.Line("SdtpCheckLayers();");
             w.Line($"using var scope = {Torch}.NewDisposeScope();");
@@ -158,7 +161,7 @@ internal static class SdtpEmitter
     {
         w.Line("/// <inheritdoc/>");
         w.Line(GeneratedCode);
-        using (w.Block($"public global::Sdtp.Training.MarkingPass SdtpMarkingForward({Tensor} inputIds, {Tensor}? attentionMask = null)"))
+        using (w.Block($"public {New(model)}global::Sdtp.Training.MarkingPass SdtpMarkingForward({Tensor} inputIds, {Tensor}? attentionMask = null)"))
         {
             w.Line("SdtpCheckLayers();");
             w.Line("var state = global::Sdtp.Training.MarkingState.Begin(this, inputIds, attentionMask);");

@@ -8,7 +8,9 @@ internal sealed record ContainingTypeInfo(string Keyword, string NameWithTypePar
 
 /// <summary>
 /// Everything the emitter needs about one valid <c>[SdtpModel]</c> class: strings and numbers only (never a symbol,
-/// syntax node or location), so the incremental pipeline can compare and cache it.
+/// syntax node or location), so the incremental pipeline can compare and cache it. Names are escaped as C# spells
+/// them (<c>@class</c>); <see cref="HidesInherited"/> is set when a base class is an SDTP model too, whose public
+/// generated members this class's then hide (with <c>new</c>).
 /// </summary>
 internal sealed record SdtpModelInfo(
     string Namespace,
@@ -19,7 +21,8 @@ internal sealed record SdtpModelInfo(
     int NumLayers,
     EquatableArray<StageInfo> Stages,
     int AlwaysKeepInitial,
-    double AlwaysKeepRecentFraction)
+    double AlwaysKeepRecentFraction,
+    bool HidesInherited)
 {
     /// <summary>File name of the generated source: the fully qualified metadata name, with characters hint names reject replaced.</summary>
     public string HintName

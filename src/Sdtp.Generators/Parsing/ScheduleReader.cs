@@ -32,9 +32,30 @@ internal static class ScheduleReader
     public const string AlwaysKeepAttribute = "Sdtp.AlwaysKeepAttribute";
     public const string BaseType = "Sdtp.Modeling.LlamaForCausalLM";
 
-    /// <summary>The model of a valid class, or null when any error-level rule is broken (or the code is incomplete).</summary>
-    public static SdtpModelInfo? ReadForGeneration(INamedTypeSymbol type, CancellationToken cancellation)
+    /// <summary>Most decoder layers the generator unrolls (each forward is one statement per layer).</summary>
+    public const int MaxLayers = 1000;
+
+    /// <summary>Every member the generator adds to a model class: a user member of one of these names would clash.</summary>
+    public static readonly string[] GeneratedMemberNames =
+    [
+        "SdtpPlan", "sdtpHeads", "SdtpSchedule", "SdtpHeads", "LoadSdtpHeads", "UseSdtpHeads", "SdtpPrefill", "SdtpKeepScore",
+        "SdtpTrainingForward", "SdtpMarkingForward", "SdtpCheckLayers",
+    ];
+
+    /// <summary>Whether <paramref name="name"/> is one of the per-stage head methods (<c>SdtpHeadLogits0</c>, ...).</summary>
+    private static bool IsGeneratedHeadMethod(string name) =>
+        name.StartsWith("SdtpHeadLogits", System.StringComparison.Ordinal) && name.Length > "SdtpHeadLogits".Length
+        && name.Substring("SdtpHeadLogits".Length).All(char.IsDigit);
+
+    /// <summary>
+    /// The model of a valid class, or null when any error-level rule is broken (or the code is incomplete). A class
+    /// whose attribute sits on several partial declarations is read once, for the first of them.
+    /// </summary>
+    public static SdtpModelInfo? ReadForGeneration(INamedTypeSymbol type, SyntaxNode declaration, CancellationToken cancellation)
     {
+        var first = type.DeclaringSyntaxReferences.Select(r => r.GetSyntax(cancellation))
+            .FirstOrDefault(node => type.GetAttributes().Any(a => Is(a, SdtpModelAttribute) && a.ApplicationSyntaxReference?.GetSyntax(cancellation).Parent?.Parent == node));
+        if (first is not null && first != declaration) return null;
         var (model, problems) = Read(type, cancellation);
         return problems.Any(p => p.Descriptor.DefaultSeverity == DiagnosticSeverity.Error) ? null : model;
     }
@@ -48,28 +69,42 @@ internal static class ScheduleReader
         if (modelAttribute is null) return (null, problems);
         bool complete = true; // false when the code does not compile yet: skip quietly, the compiler reports it
 
-        CheckPartial(type, problems);
+        CheckPartial(type, problems, cancellation);
+        if (type.IsFileLocal)
+            problems.Add(new(DiagnosticDescriptors.FileLocalModel, IdentifierLocation(type, cancellation), type.Name));
         if (!DerivesFrom(type, BaseType))
-            problems.Add(new(DiagnosticDescriptors.WrongBaseType, IdentifierLocation(type), type.Name));
+            problems.Add(new(DiagnosticDescriptors.WrongBaseType, IdentifierLocation(type, cancellation), type.Name));
+        foreach (var member in type.GetMembers())
+            if (!member.IsImplicitlyDeclared && member.Locations.Any(l => l.IsInSource && !IsGenerated(l))
+                && (GeneratedMemberNames.Contains(member.Name) || IsGeneratedHeadMethod(member.Name)))
+                problems.Add(new(DiagnosticDescriptors.MemberNameTaken, member.Locations.First(l => l.IsInSource), type.Name, member.Name));
 
         int numLayers = 0;
         if (!TryNamed(modelAttribute, "NumLayers", 0, out numLayers)) complete = false;
-        bool layersKnown = numLayers >= 2;
-        if (complete && !layersKnown)
-            problems.Add(new(DiagnosticDescriptors.NumLayersInvalid, NamedLocation(modelAttribute, "NumLayers"), Format(numLayers)));
+        bool layersKnown = numLayers >= 2 && numLayers <= MaxLayers;
+        if (complete && numLayers < 2)
+            problems.Add(new(DiagnosticDescriptors.NumLayersInvalid, NamedLocation(modelAttribute, "NumLayers", cancellation), Format(numLayers)));
+        if (complete && numLayers > MaxLayers)
+            problems.Add(new(DiagnosticDescriptors.TooManyLayers, NamedLocation(modelAttribute, "NumLayers", cancellation), Format(numLayers), Format(MaxLayers)));
 
         cancellation.ThrowIfCancellationRequested();
         var pruneAts = attributes.Where(a => Is(a, PruneAtAttribute)).ToList();
         var geometric = attributes.FirstOrDefault(a => Is(a, GeometricScheduleAttribute));
         var stages = new List<StageInfo>();
         if (geometric is not null && pruneAts.Count > 0)
-            problems.Add(new(DiagnosticDescriptors.BothScheduleForms, AttributeLocation(geometric), type.Name));
+            problems.Add(new(DiagnosticDescriptors.BothScheduleForms, AttributeLocation(geometric, cancellation), type.Name));
         else if (geometric is not null)
-            complete &= ReadGeometric(geometric, numLayers, layersKnown, stages, problems);
+            complete &= ReadGeometric(geometric, numLayers, layersKnown, stages, problems, cancellation);
         else if (pruneAts.Count > 0)
-            complete &= ReadPruneAts(pruneAts, numLayers, layersKnown, stages, problems);
+        {
+            int declarations = pruneAts.Select(a => a.ApplicationSyntaxReference?.GetSyntax(cancellation).Parent?.Parent).Distinct().Count();
+            if (declarations > 1)
+                problems.Add(new(DiagnosticDescriptors.ScheduleSplitAcrossDeclarations, AttributeLocation(pruneAts[pruneAts.Count - 1], cancellation), type.Name, Format(declarations)));
+            else
+                complete &= ReadPruneAts(pruneAts, numLayers, layersKnown, stages, problems, cancellation);
+        }
         else
-            problems.Add(new(DiagnosticDescriptors.NoSchedule, AttributeLocation(modelAttribute), type.Name));
+            problems.Add(new(DiagnosticDescriptors.NoSchedule, AttributeLocation(modelAttribute, cancellation), type.Name));
 
         int initial = 4;
         double recent = 0.1;
@@ -78,26 +113,28 @@ internal static class ScheduleReader
         {
             complete &= TryNamed(alwaysKeep, "Initial", 4, out initial) & TryNamed(alwaysKeep, "RecentFraction", 0.1, out recent);
             if (initial < 0)
-                problems.Add(new(DiagnosticDescriptors.AlwaysKeepOutOfRange, NamedLocation(alwaysKeep, "Initial"), "Initial", Format(initial), "must be at least 0"));
+                problems.Add(new(DiagnosticDescriptors.AlwaysKeepOutOfRange, NamedLocation(alwaysKeep, "Initial", cancellation), "Initial", Format(initial), "must be at least 0"));
             if (!(recent >= 0 && recent < 1))
-                problems.Add(new(DiagnosticDescriptors.AlwaysKeepOutOfRange, NamedLocation(alwaysKeep, "RecentFraction"), "RecentFraction", Format(recent), "must be in [0, 1)"));
+                problems.Add(new(DiagnosticDescriptors.AlwaysKeepOutOfRange, NamedLocation(alwaysKeep, "RecentFraction", cancellation), "RecentFraction", Format(recent), "must be in [0, 1)"));
         }
 
         if (!complete) return (null, problems);
         var model = new SdtpModelInfo(
-            type.ContainingNamespace.IsGlobalNamespace ? "" : type.ContainingNamespace.ToDisplayString(),
+            type.ContainingNamespace.IsGlobalNamespace ? "" : string.Join(".", NamespaceParts(type.ContainingNamespace).Select(Identifier)),
             EquatableArray.From(ContainingTypes(type)),
-            type.Name,
+            Identifier(type.Name),
             NameWithTypeParameters(type),
             MetadataName(type),
             numLayers,
             EquatableArray.From(stages),
             initial,
-            recent);
+            recent,
+            HidesInherited: BaseIsSdtpModel(type));
         return (model, problems);
     }
 
-    private static bool ReadPruneAts(List<AttributeData> pruneAts, int numLayers, bool layersKnown, List<StageInfo> stages, List<ScheduleProblem> problems)
+    private static bool ReadPruneAts(List<AttributeData> pruneAts, int numLayers, bool layersKnown, List<StageInfo> stages, List<ScheduleProblem> problems,
+        CancellationToken cancellation)
     {
         foreach (var attribute in pruneAts)
         {
@@ -106,17 +143,18 @@ internal static class ScheduleReader
                 || args[0].Value is not int layer || !TryDouble(args[1].Value, out var keep))
                 return false;
             if (!(keep > 0 && keep <= 1))
-                problems.Add(new(DiagnosticDescriptors.KeepRatioOutOfRange, PositionalLocation(attribute, 1), Format(keep)));
+                problems.Add(new(DiagnosticDescriptors.KeepRatioOutOfRange, PositionalLocation(attribute, 1, cancellation), Format(keep)));
             if (layersKnown && (layer < 1 || layer > numLayers - 1))
-                problems.Add(new(DiagnosticDescriptors.LayerOutOfRange, PositionalLocation(attribute, 0), Format(layer), Format(numLayers - 1), Format(numLayers)));
+                problems.Add(new(DiagnosticDescriptors.LayerOutOfRange, PositionalLocation(attribute, 0, cancellation), Format(layer), Format(numLayers - 1), Format(numLayers)));
             if (stages.Count > 0 && layer <= stages[stages.Count - 1].Layer)
-                problems.Add(new(DiagnosticDescriptors.LayersNotIncreasing, PositionalLocation(attribute, 0), Format(layer), Format(stages[stages.Count - 1].Layer)));
+                problems.Add(new(DiagnosticDescriptors.LayersNotIncreasing, PositionalLocation(attribute, 0, cancellation), Format(layer), Format(stages[stages.Count - 1].Layer)));
             stages.Add(new StageInfo(layer, keep));
         }
         return true;
     }
 
-    private static bool ReadGeometric(AttributeData attribute, int numLayers, bool layersKnown, List<StageInfo> stages, List<ScheduleProblem> problems)
+    private static bool ReadGeometric(AttributeData attribute, int numLayers, bool layersKnown, List<StageInfo> stages, List<ScheduleProblem> problems,
+        CancellationToken cancellation)
     {
         if (!(TryNamed(attribute, "FirstLayer", 0, out int first) & TryNamed(attribute, "Every", 1, out int every)
               & TryNamed(attribute, "Stages", 0, out int count) & TryNamed(attribute, "Ratio", 0.0, out double ratio)))
@@ -124,48 +162,74 @@ internal static class ScheduleReader
         bool valid = true;
         if (count < 1)
         {
-            problems.Add(new(DiagnosticDescriptors.GeometricInvalid, NamedLocation(attribute, "Stages"), "Stages", Format(count), "a schedule needs at least 1 stage"));
+            problems.Add(new(DiagnosticDescriptors.GeometricInvalid, NamedLocation(attribute, "Stages", cancellation), "Stages", Format(count), "a schedule needs at least 1 stage"));
             valid = false;
         }
         if (every < 1)
         {
-            problems.Add(new(DiagnosticDescriptors.GeometricInvalid, NamedLocation(attribute, "Every"), "Every", Format(every), "stages must be at least 1 layer apart"));
+            problems.Add(new(DiagnosticDescriptors.GeometricInvalid, NamedLocation(attribute, "Every", cancellation), "Every", Format(every), "stages must be at least 1 layer apart"));
             valid = false;
         }
         if (!(ratio > 0 && ratio <= 1))
-            problems.Add(new(DiagnosticDescriptors.KeepRatioOutOfRange, NamedLocation(attribute, "Ratio"), Format(ratio)));
+            problems.Add(new(DiagnosticDescriptors.KeepRatioOutOfRange, NamedLocation(attribute, "Ratio", cancellation), Format(ratio)));
         if (layersKnown && (first < 1 || first > numLayers - 1))
         {
-            problems.Add(new(DiagnosticDescriptors.LayerOutOfRange, NamedLocation(attribute, "FirstLayer"), Format(first), Format(numLayers - 1), Format(numLayers)));
+            problems.Add(new(DiagnosticDescriptors.LayerOutOfRange, NamedLocation(attribute, "FirstLayer", cancellation), Format(first), Format(numLayers - 1), Format(numLayers)));
             valid = false;
         }
-        if (!valid) return true;
+        if (!valid || !layersKnown) return true; // nothing is generated without a valid layer count
         long last = first + (long)(count - 1) * every;
-        if (layersKnown && last > numLayers - 1)
-            problems.Add(new(DiagnosticDescriptors.GeometricPastLastLayer, NamedLocation(attribute, "Stages"),
+        if (last > numLayers - 1)
+        {
+            problems.Add(new(DiagnosticDescriptors.GeometricPastLastLayer, NamedLocation(attribute, "Stages", cancellation),
                 Format(first), Format(every), Format(count), Format(last), Format(numLayers - 1)));
-        for (int s = 0; s < count && s < 10_000; s++) stages.Add(new StageInfo(first + s * every, ratio));
+            return true;
+        }
+        // Here every stage sits on a layer of the model, so there are fewer stages than MaxLayers.
+        for (int s = 0; s < count; s++) stages.Add(new StageInfo(first + s * every, ratio));
         return true;
     }
 
-    private static void CheckPartial(INamedTypeSymbol type, List<ScheduleProblem> problems)
+    private static void CheckPartial(INamedTypeSymbol type, List<ScheduleProblem> problems, CancellationToken cancellation)
     {
-        if (!IsPartial(type))
+        if (!IsPartial(type, cancellation))
         {
-            problems.Add(new(DiagnosticDescriptors.NotPartial, IdentifierLocation(type), type.Name, ""));
+            problems.Add(new(DiagnosticDescriptors.NotPartial, IdentifierLocation(type, cancellation), type.Name, ""));
             return;
         }
         for (var outer = type.ContainingType; outer is not null; outer = outer.ContainingType)
-            if (!IsPartial(outer))
+            if (!IsPartial(outer, cancellation))
             {
-                problems.Add(new(DiagnosticDescriptors.NotPartial, IdentifierLocation(type), type.Name,
+                problems.Add(new(DiagnosticDescriptors.NotPartial, IdentifierLocation(type, cancellation), type.Name,
                     $" (its containing type '{outer.Name}' must be partial too)"));
                 return;
             }
     }
 
-    private static bool IsPartial(INamedTypeSymbol type) =>
-        type.DeclaringSyntaxReferences.Any(r => r.GetSyntax() is TypeDeclarationSyntax t && t.Modifiers.Any(SyntaxKind.PartialKeyword));
+    private static bool IsPartial(INamedTypeSymbol type, CancellationToken cancellation) =>
+        type.DeclaringSyntaxReferences.Any(r => r.GetSyntax(cancellation) is TypeDeclarationSyntax t && t.Modifiers.Any(SyntaxKind.PartialKeyword));
+
+    // The generator's own output (a hint name ending .g.cs) declares the reserved members: they are not the user's.
+    private static bool IsGenerated(Location location) =>
+        location.SourceTree?.FilePath.EndsWith(".g.cs", System.StringComparison.OrdinalIgnoreCase) == true;
+
+    private static bool BaseIsSdtpModel(INamedTypeSymbol type)
+    {
+        for (var b = type.BaseType; b is not null; b = b.BaseType)
+            if (b.GetAttributes().Any(a => Is(a, SdtpModelAttribute))) return true;
+        return false;
+    }
+
+    private static IEnumerable<string> NamespaceParts(INamespaceSymbol ns)
+    {
+        var parts = new List<string>();
+        for (var n = ns; n is not null && !n.IsGlobalNamespace; n = n.ContainingNamespace) parts.Insert(0, n.Name);
+        return parts;
+    }
+
+    /// <summary><paramref name="name"/> as C# source spells it: a reserved keyword (a class named <c>@class</c>) needs its '@'.</summary>
+    private static string Identifier(string name) =>
+        SyntaxFacts.IsReservedKeyword(SyntaxFacts.GetKeywordKind(name)) ? "@" + name : name;
 
     private static bool DerivesFrom(INamedTypeSymbol type, string metadataName)
     {
@@ -192,7 +256,7 @@ internal static class ScheduleReader
     };
 
     private static string NameWithTypeParameters(INamedTypeSymbol type) =>
-        type.TypeParameters.Length == 0 ? type.Name : $"{type.Name}<{string.Join(", ", type.TypeParameters.Select(p => p.Name))}>";
+        type.TypeParameters.Length == 0 ? Identifier(type.Name) : $"{Identifier(type.Name)}<{string.Join(", ", type.TypeParameters.Select(p => Identifier(p.Name)))}>";
 
     private static string MetadataName(INamedTypeSymbol type)
     {
@@ -235,26 +299,27 @@ internal static class ScheduleReader
 
     private static string Format(double value) => value.ToString("R", CultureInfo.InvariantCulture);
 
-    private static Location? IdentifierLocation(INamedTypeSymbol type) =>
-        type.DeclaringSyntaxReferences.Select(r => r.GetSyntax()).OfType<TypeDeclarationSyntax>()
+    private static Location? IdentifierLocation(INamedTypeSymbol type, CancellationToken cancellation) =>
+        type.DeclaringSyntaxReferences.Select(r => r.GetSyntax(cancellation)).OfType<TypeDeclarationSyntax>()
             .Select(t => t.Identifier.GetLocation()).FirstOrDefault() ?? type.Locations.FirstOrDefault();
 
-    private static Location? AttributeLocation(AttributeData attribute) => attribute.ApplicationSyntaxReference?.GetSyntax().GetLocation();
+    private static Location? AttributeLocation(AttributeData attribute, CancellationToken cancellation) =>
+        attribute.ApplicationSyntaxReference?.GetSyntax(cancellation).GetLocation();
 
-    private static Location? PositionalLocation(AttributeData attribute, int index)
+    private static Location? PositionalLocation(AttributeData attribute, int index, CancellationToken cancellation)
     {
-        if (attribute.ApplicationSyntaxReference?.GetSyntax() is AttributeSyntax { ArgumentList: { } list } && index < list.Arguments.Count
+        if (attribute.ApplicationSyntaxReference?.GetSyntax(cancellation) is AttributeSyntax { ArgumentList: { } list } && index < list.Arguments.Count
             && list.Arguments[index].NameEquals is null)
             return list.Arguments[index].GetLocation();
-        return AttributeLocation(attribute);
+        return AttributeLocation(attribute, cancellation);
     }
 
-    private static Location? NamedLocation(AttributeData attribute, string name)
+    private static Location? NamedLocation(AttributeData attribute, string name, CancellationToken cancellation)
     {
-        if (attribute.ApplicationSyntaxReference?.GetSyntax() is AttributeSyntax { ArgumentList: { } list })
+        if (attribute.ApplicationSyntaxReference?.GetSyntax(cancellation) is AttributeSyntax { ArgumentList: { } list })
             foreach (var argument in list.Arguments)
                 if (argument.NameEquals?.Name.Identifier.ValueText == name)
                     return argument.GetLocation();
-        return AttributeLocation(attribute);
+        return AttributeLocation(attribute, cancellation);
     }
 }
