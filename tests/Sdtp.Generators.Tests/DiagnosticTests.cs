@@ -88,13 +88,13 @@ public class DiagnosticTests
     [InlineData("[PruneAt(3, 0.5)] [PruneAt(1, 0.5)]", "Pruning layer 1 must come after the previous stage's layer 3")]
     public void SDTP004_layers_not_strictly_increasing_on_the_later_stage(string pruneAts, string message)
     {
-        var diagnostics = Diagnose(Sources.Model($"[SdtpModel(NumLayers = 6)] {pruneAts}"));
-        var d = Assert.Single(diagnostics);
-        Assert.Equal("SDTP004", d.Id);
-        Assert.Contains(message, d.Message);
         var source = Sources.Model($"[SdtpModel(NumLayers = 6)] {pruneAts}");
-        Assert.True(source.IndexOf(pruneAts, StringComparison.Ordinal) >= 0);
-        Assert.Equal(message.Split(' ')[2], d.At); // the later stage's layer argument
+        var d = Assert.Single(GeneratorHarness.Analyze(source));
+        Assert.Equal("SDTP004", d.Id);
+        Assert.Contains(message, d.GetMessage());
+        // On the later stage's layer argument: the first argument of the last [PruneAt], not of the first.
+        int laterLayer = source.LastIndexOf("PruneAt(", StringComparison.Ordinal) + "PruneAt(".Length;
+        Assert.Equal(laterLayer, d.Location.SourceSpan.Start);
     }
 
     [Fact]
