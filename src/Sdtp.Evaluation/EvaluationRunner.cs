@@ -69,15 +69,21 @@ public sealed record EvaluationSettings
     /// <param name="source">Its file, for the message.</param>
     public void Validate(ModelConfig config, string source = "config.json")
     {
-        foreach (var (what, values) in new[] { ("--lengths", Grid.Lengths.Concat(InDistribution?.Lengths ?? [])), ("--latency-lengths", LatencyLengths) })
-            foreach (var length in values)
-            {
-                if (length < 1) throw new ArgumentException($"{what}: {length} is not a prompt length (must be at least 1)");
-                if (length > config.MaxPositionEmbeddings)
-                    throw new ArgumentException($"{what}: {length} tokens is longer than the model's max_position_embeddings ({config.MaxPositionEmbeddings}, {source})");
-            }
+        CheckLengths("--lengths", Grid.Lengths.Concat(InDistribution?.Lengths ?? []), config, source);
+        CheckLengths("--latency-lengths", LatencyLengths, config, source);
         if (Grid.SamplesPerCell < 1) throw new ArgumentException($"--samples must be at least 1 (got {Grid.SamplesPerCell})");
         if (Repeats < 1) throw new ArgumentException($"--repeats must be at least 1 (got {Repeats})");
+    }
+
+    /// <summary>Refuses a prompt length below 1 or beyond the model's <c>max_position_embeddings</c>, naming <paramref name="option"/>.</summary>
+    public static void CheckLengths(string option, IEnumerable<int> lengths, ModelConfig config, string source = "config.json")
+    {
+        foreach (var length in lengths)
+        {
+            if (length < 1) throw new ArgumentException($"{option}: {length} is not a prompt length (must be at least 1)");
+            if (length > config.MaxPositionEmbeddings)
+                throw new ArgumentException($"{option}: {length} tokens is longer than the model's max_position_embeddings ({config.MaxPositionEmbeddings}, {source})");
+        }
     }
 }
 

@@ -82,10 +82,8 @@ public static class MarkedSampleStore
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: marked samples file not found (run 'sdtp mark' first)", path);
         var samples = new List<MarkedSample>();
-        int number = 0;
-        foreach (var text in File.ReadLines(path))
+        foreach (var (number, text) in Utf8Lines.Read(path))
         {
-            number++;
             if (string.IsNullOrWhiteSpace(text)) continue;
             try
             {
@@ -94,7 +92,8 @@ public static class MarkedSampleStore
             }
             catch (Exception e) when (e is JsonException or ArgumentException or NullReferenceException)
             {
-                throw new InvalidDataException($"{path}: line {number}: {e.Message}");
+                var message = e is ArgumentException { ParamName: { } name } ? e.Message.Replace($" (Parameter '{name}')", "") : e.Message;
+                throw new InvalidDataException($"{path}: line {number}: {message}");
             }
         }
         return samples;

@@ -28,10 +28,8 @@ public static class MarkingData
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: marking data file not found", path);
         var records = new List<MarkingRecord>();
-        int number = 0;
-        foreach (var line in File.ReadLines(path))
+        foreach (var (number, line) in Utf8Lines.Read(path))
         {
-            number++;
             if (string.IsNullOrWhiteSpace(line)) continue;
             records.Add(Parse(line, number, path));
         }

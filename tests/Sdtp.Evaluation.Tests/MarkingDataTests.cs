@@ -37,6 +37,28 @@ public class MarkingDataTests
     }
 
     [Fact]
+    public void Invalid_utf8_is_refused_naming_the_line_and_byte_not_replaced()
+    {
+        var path = Path.Combine(Path.GetTempPath(), "sdtp-data-" + Guid.NewGuid().ToString("N") + ".jsonl");
+        File.WriteAllBytes(path, [.. "{\"text\": \"fine\"}\r\n{\"text\": \"caf"u8, 0xC3, 0x28, .. "\"}\n"u8]);
+        try
+        {
+            var error = Assert.Throws<InvalidDataException>(() => MarkingData.Load(path));
+            Assert.Equal($"{path}: line 2: not valid UTF-8 (byte 0xC3 at byte 31 of the file)", error.Message);
+            File.WriteAllBytes(path, [0xEF, 0xBB, 0xBF, .. "{\"text\": \"caf\u00e9\"}\r\n"u8]); // a BOM and CRLF are fine
+            Assert.Equal("caf\u00e9", Assert.Single(MarkingData.Load(path)).Text);
+        }
+        finally { File.Delete(path); }
+    }
+
+    [Fact]
+    public void A_marked_sample_with_non_finite_saliency_is_refused()
+    {
+        var error = Assert.Throws<ArgumentException>(() => new MarkedSample([1, 5, 6], [false, false, true], [[0.5f, float.NaN, 0f]]));
+        Assert.StartsWith("saliency of stage 0 is NaN at position 1: targets must be finite", error.Message);
+    }
+
+    [Fact]
     public void An_empty_or_missing_file_is_refused()
     {
         var path = Write("", "  ");

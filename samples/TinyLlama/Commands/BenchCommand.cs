@@ -18,7 +18,10 @@ internal static class BenchCommand
         var command = new Command("bench", "Measure dense vs SDTP prefill latency and peak memory in one run.") { model, heads, lengths, repeats, warmup };
         command.SetAction(parse =>
         {
+            CommonOptions.RequireAtLeastOne("--repeats", parse.GetValue(repeats));
+            if (parse.GetValue(warmup) < 0) throw new ArgumentException($"--warmup must be 0 or more (got {parse.GetValue(warmup)})");
             using var session = ModelSession.Open(parse.GetValue(model), loadHeads: true, parse.GetValue(heads));
+            Sdtp.Evaluation.EvaluationSettings.CheckLengths("--lengths", parse.GetValue(lengths)!, session.Model.Config, Path.Combine(session.Directory, "config.json"));
             var bench = new PerformanceBenchmark(session.Model);
             var prefills = new Dictionary<string, Prefill> { ["dense"] = (m, ids, cache) => m.Forward(ids, cache: cache), ["sdtp"] = session.SdtpPrefill() };
             var rows = bench.PrefillLatency(prefills, parse.GetValue(lengths)!, parse.GetValue(warmup), parse.GetValue(repeats), p => Console.WriteLine($"  {p}"));

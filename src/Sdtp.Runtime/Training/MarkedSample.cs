@@ -13,8 +13,13 @@ public sealed record MarkedSample
         if (targets.Length != ids.Length)
             throw new ArgumentException($"targets has {targets.Length} entries for {ids.Length} ids", nameof(targets));
         for (int s = 0; s < saliency.Length; s++)
+        {
             if (saliency[s].Length != ids.Length)
                 throw new ArgumentException($"saliency of stage {s} has {saliency[s].Length} entries for {ids.Length} ids: it belongs to another sample", nameof(saliency));
+            int bad = Array.FindIndex(saliency[s], v => !float.IsFinite(v));
+            if (bad >= 0)
+                throw new ArgumentException($"saliency of stage {s} is {saliency[s][bad]} at position {bad}: targets must be finite", nameof(saliency));
+        }
         if (!targets.Any(t => t))
             throw new ArgumentException("a sample needs at least one target token", nameof(targets));
         Ids = ids;
