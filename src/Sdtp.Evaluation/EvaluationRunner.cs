@@ -75,6 +75,14 @@ public sealed record EvaluationSettings
         if (Repeats < 1) throw new ArgumentException($"--repeats must be at least 1 (got {Repeats})");
     }
 
+    /// <summary>Refuses grid lengths too short for a grid task's fixed parts (<see cref="TaskSuite.CheckFits"/>); the CLI calls it before any work.</summary>
+    public void CheckTasksFit()
+    {
+        foreach (var grid in new[] { Grid, InDistribution }.OfType<AccuracyGrid>())
+            foreach (var task in grid.Tasks.Select(TaskSuite.ByName))
+                TaskSuite.CheckFits(task, grid.Lengths.Min(), "--lengths");
+    }
+
     /// <summary>Refuses a prompt length below 1 or beyond the model's <c>max_position_embeddings</c>, naming <paramref name="option"/>.</summary>
     public static void CheckLengths(string option, IEnumerable<int> lengths, ModelConfig config, string source = "config.json")
     {

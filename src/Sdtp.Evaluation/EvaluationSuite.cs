@@ -16,6 +16,12 @@ public enum EvaluationSuite
 /// <summary>The tasks each suite trains heads on: never the held-out phrasings.</summary>
 public static class EvaluationSuites
 {
+    /// <summary>
+    /// The shortest prompt marked by default: the RULER-like multi-key family's six needles (with code values) alone
+    /// overshoot 256 tokens.
+    /// </summary>
+    public static int ShortestMarkedLength(this EvaluationSuite suite) => suite == EvaluationSuite.Ruler ? 512 : 256;
+
     /// <summary>The retrieval tasks whose training-stream samples are marked and whose validation samples choose heads.</summary>
     public static IReadOnlyList<IEvalTask> TrainingRetrieval(this EvaluationSuite suite) => suite == EvaluationSuite.Ruler
         ? RulerSuite.Training.Where(t => t.IsRetrieval).ToList()

@@ -67,6 +67,8 @@ public class CliErrorTests
     [InlineData(new[] { "bench", "--lengths", "8192" }, "--lengths: 8192 tokens is longer than the model's max_position_embeddings (4096, ")]
     [InlineData(new[] { "bench", "--warmup", "-1" }, "--warmup must be 0 or more (got -1)")]
     [InlineData(new[] { "bench", "--repeats", "0" }, "--repeats must be at least 1 (got 0)")]
+    [InlineData(new[] { "eval", "--lengths", "100" }, "--lengths 100: too short for passkey, whose intro, needles and question alone take about 149 tokens")]
+    [InlineData(new[] { "mark", "--suite", "Ruler", "--min-length", "256" }, "--min-length 256: too short for niah_multikey@train")]
     [InlineData(new[] { "eval", "--out", "/etc/hostname" }, "--out /etc/hostname: is a file, not a directory")]
     [InlineData(new[] { "mark", "--out", "/etc/hostname/marked.jsonl" }, "--out /etc/hostname: is a file, not a directory")]
     [InlineData(new[] { "mark", "--out", "/tmp" }, "--out /tmp: is a directory; give a file name")]
@@ -154,7 +156,7 @@ public class CliErrorTests
             TinyCheckpoint.Write(dir);
             var marked = Path.Combine(dir, "marked.jsonl");
             var heads = Path.Combine(dir, "heads.safetensors");
-            var (code, error) = Run("mark", "--model", dir, "--samples", "2", "--min-length", "64", "--max-length", "96", "--out", marked);
+            var (code, error) = Run("mark", "--model", dir, "--samples", "2", "--min-length", "256", "--max-length", "288", "--out", marked);
             Assert.True(code == 0, error);
             string[] train = ["train-heads", "--model", dir, "--marked", marked, "--out", heads, "--steps", "3"];
             (code, error) = Run(train);

@@ -22,7 +22,7 @@ public class SeedsCommandTests
             try
             {
                 code = CommandLineErrors.Run(Cli.CreateRoot(), ["seeds", "--model", dir, "--seeds", "3,4", "--steps", "2", "--mark-samples", "2",
-                    "--samples", "1", "--lengths", "160", "--out", output]);
+                    "--samples", "1", "--lengths", "1024", "--out", output]);
             }
             finally { Console.SetError(saved); }
             Assert.True(code == 0, error.ToString());

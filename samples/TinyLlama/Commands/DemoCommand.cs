@@ -45,7 +45,7 @@ internal static class DemoCommand
             AnsiConsole.MarkupLineInterpolated($"model: {session.Directory} ({session.Model.Config.NumHiddenLayers} layers, d={session.Model.Config.HiddenSize}); schedule {session.Schedule}");
             if (!skipTraining)
             {
-                var marked = MarkCommand.Run(session, parse.GetValue(samples), 256, 1024, chosenSuite);
+                var marked = MarkCommand.Run(session, parse.GetValue(samples), chosenSuite.ShortestMarkedLength(), 1024, chosenSuite);
                 MarkedSampleStore.Save(Path.Combine(outDirectory, "marked.jsonl"), marked);
                 var headsPath = Path.Combine(outDirectory, "sdtp_heads.safetensors");
                 TrainHeadsCommand.Run(session, marked, new HeadTrainerOptions { Steps = parse.GetValue(steps), SamplesPerStep = parse.GetValue(perStep) }, headsPath, candidateCount,

@@ -41,6 +41,7 @@ internal static class EvalCommand
             OutputChecks.WritableDirectory("--out", parse.GetValue(output)!);
             using var session = ModelSession.Open(parse.GetValue(model), loadHeads: true, parse.GetValue(heads));
             settings.Validate(session.Model.Config, Path.Combine(session.Directory, "config.json"));
+            settings.CheckTasksFit();
             var report = Run(session, settings, parse.GetValue(output)!);
             ResultsTable.Print(report);
             return 0;

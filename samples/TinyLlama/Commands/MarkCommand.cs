@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Sdtp.Evaluation;
+using Sdtp.Evaluation.Tasks;
 using Sdtp.Training;
 using Spectre.Console;
 
@@ -14,7 +15,7 @@ internal static class MarkCommand
         var output = CommonOptions.Out("sdtp-out/marked.jsonl", "marked samples file to write");
         var samples = new Option<int>("--samples") { Description = "samples to mark (ignored with --data)", DefaultValueFactory = _ => 240 };
         var data = new Option<string?>("--data") { Description = "mark your own data instead: JSON lines with \"prompt\" and \"answer\" (saliency of the answer given the prompt), or \"text\" (of the next-token loss over its last quarter)" };
-        var minLength = new Option<int>("--min-length") { Description = "shortest prompt (tokens)", DefaultValueFactory = _ => 256 };
+        var minLength = new Option<int?>("--min-length") { Description = "shortest prompt (tokens); default 256 for Templates, 512 for Ruler" };
         var maxLength = new Option<int>("--max-length") { Description = "longest prompt (tokens)", DefaultValueFactory = _ => 1024 };
         var suite = CommonOptions.Suite("whose training-phrasing retrieval tasks to mark: Templates or Ruler");
         var command = new Command("mark", "Stage 1: mark token saliency (gradient x input of the answer) on training samples.")
@@ -25,20 +26,23 @@ internal static class MarkCommand
         {
             var dataPath = parse.GetValue(data);
             if (dataPath is not null)
-                foreach (var ignored in new[] { samples, minLength, maxLength })
+                foreach (var ignored in new Option[] { samples, minLength, maxLength })
                     if (parse.GetResult(ignored) is { Implicit: false })
                         throw new ArgumentException($"{ignored.Name} applies to generated samples; with --data every line is marked as it is");
             OutputChecks.WritableFile("--out", parse.GetValue(output)!);
             var records = dataPath is null ? null : MarkingData.Load(dataPath);
+            int shortest = parse.GetValue(minLength) ?? parse.GetValue(suite).ShortestMarkedLength();
             if (records is null)
             {
                 CommonOptions.RequireAtLeastOne("--samples", parse.GetValue(samples));
-                if (parse.GetValue(minLength) < 1 || parse.GetValue(maxLength) < parse.GetValue(minLength))
-                    throw new ArgumentException($"--min-length {parse.GetValue(minLength)} and --max-length {parse.GetValue(maxLength)}: need 1 <= min <= max");
+                if (shortest < 1 || parse.GetValue(maxLength) < shortest)
+                    throw new ArgumentException($"--min-length {shortest} and --max-length {parse.GetValue(maxLength)}: need 1 <= min <= max");
+                foreach (var task in parse.GetValue(suite).TrainingRetrieval())
+                    TaskSuite.CheckFits(task, shortest, "--min-length");
             }
             using var session = ModelSession.Open(parse.GetValue(model), loadHeads: false);
             var marked = records is null
-                ? Run(session, parse.GetValue(samples), parse.GetValue(minLength), parse.GetValue(maxLength), parse.GetValue(suite))
+                ? Run(session, parse.GetValue(samples), shortest, parse.GetValue(maxLength), parse.GetValue(suite))
                 : Progress.Run($"marking {records.Count} lines of {dataPath}", records.Count, tick =>
                     MarkedSampleStore.MarkData(session.Model, session.Tokenizer, session.Schedule, records, dataPath!, Marker(session), (done, _) => tick(done)));
             MarkedSampleStore.Save(parse.GetValue(output)!, marked);

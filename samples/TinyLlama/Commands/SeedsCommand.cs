@@ -47,8 +47,9 @@ internal static class SeedsCommand
             OutputChecks.WritableDirectory("--out", outDirectory);
             using var session = ModelSession.Open(parse.GetValue(model), loadHeads: false);
             settings.Validate(session.Model.Config, Path.Combine(session.Directory, "config.json"));
+            settings.CheckTasksFit();
             var markedPath = parse.GetValue(marked);
-            var training = markedPath is null ? MarkCommand.Run(session, parse.GetValue(markSamples), 256, 1024, chosen) : MarkedSampleStore.Load(markedPath);
+            var training = markedPath is null ? MarkCommand.Run(session, parse.GetValue(markSamples), chosen.ShortestMarkedLength(), 1024, chosen) : MarkedSampleStore.Load(markedPath);
             var rows = Run(session, training, seedList, parse.GetValue(steps), grid, outDirectory, !parse.GetValue(tokenLevel), chosen);
             AtomicFile.WriteText(Path.Combine(outDirectory, "seeds.json"), SeedSpread.ToJson(rows));
             AtomicFile.WriteText(Path.Combine(outDirectory, "seeds.md"), SeedSpread.ToMarkdown(rows,

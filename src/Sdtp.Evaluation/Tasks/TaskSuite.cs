@@ -34,6 +34,18 @@ public static class TaskSuite
     public static TaskSample ValidationSample(IEvalTask task, int length, double depth, int index) =>
         task.Generate(length, depth, new Random(ValidationSeedBase + Hash(task.Name, length, depth, index)));
 
+    /// <summary>
+    /// Refuses <paramref name="length"/> for <paramref name="task"/> when its fixed parts (intro, needles, question) alone
+    /// overshoot it: its samples would be scored or marked under a length they do not have. Checked on a few evaluation
+    /// samples before a command's work starts (base training's short first stages overshoot on purpose and skip it).
+    /// </summary>
+    public static void CheckFits(IEvalTask task, int length, string option)
+    {
+        int longest = Enumerable.Range(0, 4).Max(i => EvaluationSample(task, length, (i + 0.5) / 4, i).Prompt.Length);
+        if (longest > length * 1.05 + 8)
+            throw new ArgumentException($"{option} {length}: too short for {task.Name}, whose intro, needles and question alone take about {longest} tokens; give longer lengths");
+    }
+
     private static int Hash(string name, int length, double depth, int index)
     {
         unchecked
