@@ -65,6 +65,12 @@ public class ModelConfigTests
     [InlineData("""{"model_type": "llama", "hidden_size": 8, "num_attention_heads": 2, "num_key_value_heads": 3}""", "field 'num_key_value_heads': 3 does not divide num_attention_heads = 2")]
     [InlineData("""{"model_type": "llama", "hidden_size": 8, "num_attention_heads": 2, "intermediate_size": 8, "num_hidden_layers": 1, "vocab_size": 5, "rope_scaling": {"rope_type": "yarn", "factor": 4}}""", "field 'rope_scaling': rope_type 'yarn' is not supported; supported: llama3, default (or null)")]
     [InlineData("""{"model_type": "llama", "hidden_size": 8, "num_attention_heads": 2, "intermediate_size": 8, "num_hidden_layers": 1, "vocab_size": 5, "rope_scaling": {"rope_type": "llama3", "factor": 8}}""", "field 'rope_scaling.low_freq_factor': expected a positive number")]
+    [InlineData("""{"model_type": "llama", "hidden_size": 8, "num_attention_heads": 2, "intermediate_size": 8, "num_hidden_layers": 1, "vocab_size": 5, "rope_scaling": {"factor": 4}}""", "field 'rope_scaling': has no 'rope_type'")]
+    [InlineData("""{"model_type": "llama", "hidden_size": 8, "num_attention_heads": 2, "intermediate_size": 8, "num_hidden_layers": 1, "vocab_size": 5, "rope_scaling": {"rope_type": 3}}""", "field 'rope_scaling.rope_type': expected a string, found 3")]
+    [InlineData("""{"model_type": "llama", "hidden_size": 8, "num_attention_heads": 2, "intermediate_size": 8, "num_hidden_layers": 1, "vocab_size": 5, "rms_norm_eps": 3.5}""", "field 'rms_norm_eps': 3.5 is not a small epsilon")]
+    [InlineData("""{"model_type": "llama", "hidden_size": 8, "num_attention_heads": 2, "intermediate_size": 8, "num_hidden_layers": 1, "vocab_size": 5, "rope_theta": 1}""", "field 'rope_theta': 1 must exceed 1")]
+    [InlineData("""{"model_type": "llama", "hidden_size": 8, "num_attention_heads": 2, "intermediate_size": 8, "num_hidden_layers": 1, "vocab_size": 5, "bos_token_id": -1}""", "field 'bos_token_id': -1 is outside the vocabulary [0, 5)")]
+    [InlineData("""{"model_type": "llama", "hidden_size": 8, "num_attention_heads": 2, "intermediate_size": 8, "num_hidden_layers": 1, "vocab_size": 5, "eos_token_id": [2, 9]}""", "field 'eos_token_id': 9 is outside the vocabulary [0, 5)")]
     [InlineData("""{"model_type": "llama", """, "malformed JSON")]
     public void Bad_configs_name_the_file_and_field(string json, string expected)
     {

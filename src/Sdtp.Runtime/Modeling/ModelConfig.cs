@@ -113,6 +113,17 @@ public sealed record ModelConfig
         if (modelType == "qwen2" && reader.OptionalBool("use_sliding_window") != true)
             slidingWindow = null;
 
+        int vocab = reader.RequiredPositiveInt("vocab_size");
+        double eps = reader.OptionalPositiveDouble("rms_norm_eps") ?? 1e-6;
+        if (eps >= 1) throw new ModelConfigException(source, "rms_norm_eps", $"{eps.ToString(CultureInfo.InvariantCulture)} is not a small epsilon (expected below 1, typically 1e-5 or 1e-6)");
+        double theta = reader.OptionalPositiveDouble("rope_theta") ?? 10000.0;
+        if (theta <= 1) throw new ModelConfigException(source, "rope_theta", $"{theta.ToString(CultureInfo.InvariantCulture)} must exceed 1 (rotary frequencies are powers of 1 / rope_theta)");
+        int? bos = reader.OptionalInt("bos_token_id");
+        if (bos is < 0 || bos >= vocab) throw new ModelConfigException(source, "bos_token_id", $"{bos} is outside the vocabulary [0, {vocab})");
+        var eosIds = reader.IntOrIntList("eos_token_id");
+        foreach (var eos in eosIds)
+            if (eos < 0 || eos >= vocab) throw new ModelConfigException(source, "eos_token_id", $"{eos} is outside the vocabulary [0, {vocab})");
+
         return new ModelConfig
         {
             ModelType = modelType,
@@ -122,17 +133,17 @@ public sealed record ModelConfig
             NumAttentionHeads = heads,
             NumKeyValueHeads = kvHeads,
             HeadDim = resolvedHeadDim,
-            VocabSize = reader.RequiredPositiveInt("vocab_size"),
-            RmsNormEps = reader.OptionalPositiveDouble("rms_norm_eps") ?? 1e-6,
-            RopeTheta = reader.OptionalPositiveDouble("rope_theta") ?? 10000.0,
+            VocabSize = vocab,
+            RmsNormEps = eps,
+            RopeTheta = theta,
             RopeScaling = RopeScaling.Parse(root["rope_scaling"], source),
             TieWordEmbeddings = reader.OptionalBool("tie_word_embeddings") ?? false,
             AttentionBias = bias,
             MlpBias = reader.OptionalBool("mlp_bias") ?? false,
             MaxPositionEmbeddings = reader.OptionalPositiveInt("max_position_embeddings") ?? 2048,
             SlidingWindow = slidingWindow,
-            BosTokenId = reader.OptionalInt("bos_token_id"),
-            EosTokenIds = reader.IntOrIntList("eos_token_id"),
+            BosTokenId = bos,
+            EosTokenIds = eosIds,
             TorchDtype = reader.OptionalString("torch_dtype"),
         };
     }
@@ -294,7 +305,9 @@ public sealed record RopeScaling(double Factor, double LowFreqFactor, double Hig
         var typeNode = o["rope_type"] ?? o["type"];
         string? type = typeNode is null ? null : typeNode is JsonValue tv && tv.TryGetValue<string>(out var t) ? t
             : throw new ModelConfigException(source, "rope_scaling.rope_type", $"expected a string, found {typeNode.ToJsonString()}");
-        if (type is null or "default") return null;
+        if (type is null)
+            throw new ModelConfigException(source, "rope_scaling", $"has no 'rope_type' (found {node.ToJsonString()}); use null for plain RoPE");
+        if (type == "default") return null;
         if (type != "llama3")
             throw new ModelConfigException(source, "rope_scaling",
                 $"rope_type '{type}' is not supported; supported: llama3, default (or null)");
