@@ -9,20 +9,7 @@ public sealed class ConsoleRedirect;
 [Collection(nameof(ConsoleRedirect))]
 public class CliErrorTests
 {
-    private static (int Code, string Error) Run(params string[] args)
-    {
-        var saved = Console.Error;
-        var error = new StringWriter();
-        Console.SetError(error);
-        try
-        {
-            return (CommandLineErrors.Run(Cli.CreateRoot(), args), error.ToString());
-        }
-        finally
-        {
-            Console.SetError(saved);
-        }
-    }
+    private static (int Code, string Error) Run(params string[] args) => RunRoot(Cli.CreateRoot(), args);
 
     [Theory]
     [InlineData(new[] { "eval", "--model", "/no/such/dir" }, "/no/such/dir: model directory not found")]
@@ -129,55 +116,41 @@ public class CliErrorTests
     [Fact]
     public void A_config_too_large_for_memory_is_refused_before_allocating()
     {
-        var dir = Path.Combine(Path.GetTempPath(), "sdtp-cli-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(dir);
-        try
-        {
-            TinyCheckpoint.Write(dir);
-            var config = Path.Combine(dir, "config.json");
-            File.WriteAllText(config, File.ReadAllText(config).Replace("\"vocab_size\": 259", "\"vocab_size\": 2000000000"));
-            var (code, error) = Run("generate", "--model", dir, "--prompt", "hi", "--dense");
-            Assert.Equal(1, code);
-            Assert.Matches(@"^error: .*config\.json: the model needs about [\d,.]+ GiB for its parameters at Float32 \(.*vocab_size 2000000000\) but only [\d,.]+ GiB of memory is available\s*$", error);
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
+        using var folder = new TempFolder();
+        var dir = folder.Path;
+        TinyCheckpoint.Write(dir);
+        var config = Path.Combine(dir, "config.json");
+        File.WriteAllText(config, File.ReadAllText(config).Replace("\"vocab_size\": 259", "\"vocab_size\": 2000000000"));
+        var (code, error) = Run("generate", "--model", dir, "--prompt", "hi", "--dense");
+        Assert.Equal(1, code);
+        Assert.Matches(@"^error: .*config\.json: the model needs about [\d,.]+ GiB for its parameters at Float32 \(.*vocab_size 2000000000\) but only [\d,.]+ GiB of memory is available\s*$", error);
     }
 
     [Fact]
     public void Head_training_resumes_says_when_it_is_finished_and_refuses_other_options()
     {
-        var dir = Path.Combine(Path.GetTempPath(), "sdtp-cli-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(dir);
-        try
-        {
-            TinyCheckpoint.Write(dir);
-            var marked = Path.Combine(dir, "marked.jsonl");
-            var heads = Path.Combine(dir, "heads.safetensors");
-            var (code, error) = Run("mark", "--model", dir, "--samples", "2", "--min-length", "256", "--max-length", "288", "--out", marked);
-            Assert.True(code == 0, error);
-            string[] train = ["train-heads", "--model", dir, "--marked", marked, "--out", heads, "--steps", "3"];
-            (code, error) = Run(train);
-            Assert.True(code == 0, error);
-            Assert.True(File.Exists(heads));
-            Assert.True(File.Exists(Path.Combine(heads + ".training", "trainer_state.json")));
+        using var folder = new TempFolder();
+        var dir = folder.Path;
+        TinyCheckpoint.Write(dir);
+        var marked = Path.Combine(dir, "marked.jsonl");
+        var heads = Path.Combine(dir, "heads.safetensors");
+        var (code, error) = Run("mark", "--model", dir, "--samples", "2", "--min-length", "256", "--max-length", "288", "--out", marked);
+        Assert.True(code == 0, error);
+        string[] train = ["train-heads", "--model", dir, "--marked", marked, "--out", heads, "--steps", "3"];
+        (code, error) = Run(train);
+        Assert.True(code == 0, error);
+        Assert.True(File.Exists(heads));
+        Assert.True(File.Exists(Path.Combine(heads + ".training", "trainer_state.json")));
 
-            var (again, output) = RunWithOutput(train);
-            Assert.Equal(0, again);
-            Assert.Contains("already holds all 3 steps: training is finished", output);
+        var (again, output) = RunWithOutput(train);
+        Assert.Equal(0, again);
+        Assert.Contains("already holds all 3 steps: training is finished", output);
 
-            (code, error) = Run([.. train[..^1], "4"]);
-            Assert.Equal(1, code);
-            Assert.Contains("the checkpoint belongs to a run with steps 3 (this run: 4)", error);
-            (code, error) = Run([.. train, "--seed", "5"]);
-            Assert.Contains("seed 0 (this run: 5)", error);
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
+        (code, error) = Run([.. train[..^1], "4"]);
+        Assert.Equal(1, code);
+        Assert.Contains("the checkpoint belongs to a run with steps 3 (this run: 4)", error);
+        (code, error) = Run([.. train, "--seed", "5"]);
+        Assert.Contains("seed 0 (this run: 5)", error);
     }
 
     private static (int Code, string Output) RunWithOutput(params string[] args)
@@ -200,47 +173,33 @@ public class CliErrorTests
     [Fact]
     public void Marking_user_data_writes_every_line_or_nothing()
     {
-        var dir = Path.Combine(Path.GetTempPath(), "sdtp-cli-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(dir);
-        try
-        {
-            TinyCheckpoint.Write(dir);
-            var data = Path.Combine(dir, "data.jsonl");
-            var output = Path.Combine(dir, "marked.jsonl");
-            File.WriteAllLines(data, ["{\"prompt\": \"Capital of France?\", \"answer\": \" Paris\"}", "{\"text\": 3}"]);
-            var (code, error) = Run("mark", "--model", dir, "--data", data, "--out", output);
-            Assert.Equal(1, code);
-            Assert.Contains($"{data}: line 2: field 'text': expected a string, got number", error);
-            Assert.False(File.Exists(output));
-            File.WriteAllLines(data, ["{\"prompt\": \"Capital of France?\", \"answer\": \" Paris\", \"id\": 1}", "", "{\"text\": \"The quick brown fox jumps over the lazy dog.\"}"]);
-            (code, error) = Run("mark", "--model", dir, "--data", data, "--out", output);
-            Assert.True(code == 0, error);
-            var marked = Sdtp.Evaluation.MarkedSampleStore.Load(output);
-            Assert.Equal(2, marked.Count);
-            Assert.Equal(6, marked[0].Targets.Count(t => t));
-            Assert.Equal(11, marked[1].Targets.Count(t => t)); // the last quarter of 44 characters
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
+        using var folder = new TempFolder();
+        var dir = folder.Path;
+        TinyCheckpoint.Write(dir);
+        var data = Path.Combine(dir, "data.jsonl");
+        var output = Path.Combine(dir, "marked.jsonl");
+        File.WriteAllLines(data, ["{\"prompt\": \"Capital of France?\", \"answer\": \" Paris\"}", "{\"text\": 3}"]);
+        var (code, error) = Run("mark", "--model", dir, "--data", data, "--out", output);
+        Assert.Equal(1, code);
+        Assert.Contains($"{data}: line 2: field 'text': expected a string, got number", error);
+        Assert.False(File.Exists(output));
+        File.WriteAllLines(data, ["{\"prompt\": \"Capital of France?\", \"answer\": \" Paris\", \"id\": 1}", "", "{\"text\": \"The quick brown fox jumps over the lazy dog.\"}"]);
+        (code, error) = Run("mark", "--model", dir, "--data", data, "--out", output);
+        Assert.True(code == 0, error);
+        var marked = Sdtp.Evaluation.MarkedSampleStore.Load(output);
+        Assert.Equal(2, marked.Count);
+        Assert.Equal(6, marked[0].Targets.Count(t => t));
+        Assert.Equal(11, marked[1].Targets.Count(t => t)); // the last quarter of 44 characters
     }
 
     [Fact]
     public void A_missing_marked_file_names_the_file_and_the_command_to_run()
     {
-        var dir = Path.Combine(Path.GetTempPath(), "sdtp-cli-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(dir);
-        try
-        {
-            TinyCheckpoint.Write(dir);
-            var (code, error) = Run("train-heads", "--model", dir, "--marked", Path.Combine(dir, "none.jsonl"));
-            Assert.Equal(1, code);
-            Assert.Contains("none.jsonl: marked samples file not found (run 'sdtp mark' first)", error);
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
+        using var folder = new TempFolder();
+        var dir = folder.Path;
+        TinyCheckpoint.Write(dir);
+        var (code, error) = Run("train-heads", "--model", dir, "--marked", Path.Combine(dir, "none.jsonl"));
+        Assert.Equal(1, code);
+        Assert.Contains("none.jsonl: marked samples file not found (run 'sdtp mark' first)", error);
     }
 }
