@@ -33,6 +33,16 @@ public class BaseTrainingTests
             var error = Assert.Throws<ArgumentException>(() => new BaseModelTrainer(options with { MaxSteps = 8, Lengths = [128], Seed = 9 }).Train(dir));
             Assert.Contains("the run in training/ was started with --lengths 96 (this command: 128), --seed 7 (this command: 9)", error.Message);
             Assert.Equal(6, JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "training", "state.json")))!["step"]!.GetValue<int>());
+
+            // Rerunning the finished command trains nothing and says so; a write killed mid-way leaves nothing behind.
+            File.WriteAllText(Path.Combine(dir, "training", ".optimizer.bin.0123.tmp"), "half a write");
+            var again = new BaseModelTrainer(options with { MaxSteps = 6 });
+            var steps = new List<BaseTrainingProgress>();
+            again.Train(dir, steps.Add);
+            Assert.True(again.Finished);
+            Assert.Empty(steps);
+            Assert.Equal(6, BaseModelTrainer.StepReached(dir));
+            Assert.Empty(Directory.GetFiles(Path.Combine(dir, "training"), ".*.tmp"));
         }
         finally
         {

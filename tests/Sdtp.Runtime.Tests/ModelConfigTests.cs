@@ -107,4 +107,15 @@ public class ModelConfigTests
             }
         }
     }
+
+    [Fact]
+    public void A_config_that_cannot_fit_in_memory_is_refused_before_allocating_and_overflow_is_not_a_small_number()
+    {
+        var huge = TinyModels.Config() with { NumHiddenLayers = int.MaxValue, IntermediateSize = int.MaxValue, HiddenSize = int.MaxValue };
+        Assert.Throws<OverflowException>(() => huge.ParameterCount());
+        Assert.Equal(double.PositiveInfinity, ModelMemory.ParameterBytes(huge, TorchSharp.torch.ScalarType.Float32));
+        var e = Assert.Throws<ModelConfigException>(() => new LlamaForCausalLM(TinyModels.Config() with { VocabSize = 2_000_000_000, HiddenSize = 4096 }, TorchSharp.torch.CPU));
+        Assert.Contains("the model needs about 61,035 GiB for its parameters at Float32", e.Message);
+        Assert.Equal(TinyModels.Config().ParameterCount() * 2.0, ModelMemory.ParameterBytes(TinyModels.Config(), TorchSharp.torch.ScalarType.BFloat16));
+    }
 }
