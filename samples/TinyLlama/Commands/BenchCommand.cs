@@ -19,7 +19,7 @@ internal static class BenchCommand
         command.SetAction(parse =>
         {
             CommonOptions.RequireAtLeastOne("--repeats", parse.GetValue(repeats));
-            if (parse.GetValue(warmup) < 0) throw new ArgumentException($"--warmup must be 0 or more (got {parse.GetValue(warmup)})");
+            CommonOptions.RequireNonNegative("--warmup", parse.GetValue(warmup));
             using var session = ModelSession.Open(parse.GetValue(model), loadHeads: true, parse.GetValue(heads));
             Sdtp.Evaluation.EvaluationSettings.CheckLengths("--lengths", parse.GetValue(lengths)!, session.Model.Config, Path.Combine(session.Directory, "config.json"));
             var bench = new PerformanceBenchmark(session.Model);

@@ -33,4 +33,16 @@ internal static class CommonOptions
     {
         if (value < 1) throw new ArgumentException($"{option} must be at least 1 (got {value})");
     }
+
+    /// <summary>Refuses a count option below 0 (0 meaning none), naming it.</summary>
+    public static void RequireNonNegative(string option, int value)
+    {
+        if (value < 0) throw new ArgumentException($"{option} must be 0 or more (got {value})");
+    }
+
+    /// <summary>Refuses a quantity that is not a positive finite number (NaN and infinity included), naming it.</summary>
+    public static void RequirePositive(string option, double value)
+    {
+        if (!(value > 0 && double.IsFinite(value))) throw new ArgumentException($"{option} must be a positive number (got {value})");
+    }
 }

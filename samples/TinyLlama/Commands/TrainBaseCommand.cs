@@ -40,10 +40,8 @@ internal static class TrainBaseCommand
             CommonOptions.RequireAtLeastOne("--stage-steps", parse.GetValue(stageSteps));
             if (stageLengths.Any(l => l < 16))
                 throw new ArgumentException($"--lengths must be at least 16 tokens each (got {string.Join(' ', stageLengths)})");
-            if (!(parse.GetValue(minutes) > 0 && double.IsFinite(parse.GetValue(minutes))))
-                throw new ArgumentException($"--minutes must be a positive number (got {parse.GetValue(minutes)})");
-            if (!(parse.GetValue(learningRate) > 0 && double.IsFinite(parse.GetValue(learningRate))))
-                throw new ArgumentException($"--lr must be a positive number (got {parse.GetValue(learningRate)})");
+            CommonOptions.RequirePositive("--minutes", parse.GetValue(minutes));
+            CommonOptions.RequirePositive("--lr", parse.GetValue(learningRate));
             CommonOptions.RequireAtLeastOne("--check-every", parse.GetValue(checkEvery));
             var configPath = parse.GetValue(config);
             if (configPath is not null && !File.Exists(configPath)) throw new FileNotFoundException($"--config: {Path.GetFullPath(configPath)} not found");

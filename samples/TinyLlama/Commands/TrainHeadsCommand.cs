@@ -31,12 +31,13 @@ internal static class TrainHeadsCommand
             CommonOptions.RequireAtLeastOne("--candidates", parse.GetValue(candidates));
             CommonOptions.RequireAtLeastOne("--samples-per-step", parse.GetValue(perStep));
             CommonOptions.RequireAtLeastOne("--steps", parse.GetValue(steps));
-            if (parse.GetValue(checkpointEvery) < 0) throw new ArgumentException($"--checkpoint-every must be 0 or more (got {parse.GetValue(checkpointEvery)})");
+            CommonOptions.RequireNonNegative("--checkpoint-every", parse.GetValue(checkpointEvery));
+            // A given --out is checked before the model loads; the default one (in the model directory) once it is known.
             if (parse.GetValue(output) is { } outPath) OutputChecks.WritableFile("--out", outPath);
             using var session = ModelSession.Open(parse.GetValue(model), loadHeads: false);
             var samples = MarkedSampleStore.Load(parse.GetValue(marked)!);
             var path = parse.GetValue(output) ?? session.HeadsPath;
-            OutputChecks.WritableFile("--out", path);
+            if (parse.GetValue(output) is null) OutputChecks.WritableFile("--out", path);
             var checkpointDirectory = parse.GetValue(checkpoint) ?? path + ".training";
             OutputChecks.WritableDirectory("--checkpoint", checkpointDirectory);
             var options = new HeadTrainerOptions

@@ -53,8 +53,8 @@ internal static class ScheduleReader
     /// </summary>
     public static SdtpModelInfo? ReadForGeneration(INamedTypeSymbol type, SyntaxNode declaration, CancellationToken cancellation)
     {
-        var first = type.DeclaringSyntaxReferences.Select(r => r.GetSyntax(cancellation))
-            .FirstOrDefault(node => type.GetAttributes().Any(a => Is(a, SdtpModelAttribute) && a.ApplicationSyntaxReference?.GetSyntax(cancellation).Parent?.Parent == node));
+        var annotated = type.GetAttributes().Where(a => Is(a, SdtpModelAttribute)).Select(a => DeclarationOf(a, cancellation)).ToList();
+        var first = type.DeclaringSyntaxReferences.Select(r => r.GetSyntax(cancellation)).FirstOrDefault(annotated.Contains);
         if (first is not null && first != declaration) return null;
         var (model, problems) = Read(type, cancellation);
         return problems.Any(p => p.Descriptor.DefaultSeverity == DiagnosticSeverity.Error) ? null : model;
@@ -97,7 +97,7 @@ internal static class ScheduleReader
             complete &= ReadGeometric(geometric, numLayers, layersKnown, stages, problems, cancellation);
         else if (pruneAts.Count > 0)
         {
-            int declarations = pruneAts.Select(a => a.ApplicationSyntaxReference?.GetSyntax(cancellation).Parent?.Parent).Distinct().Count();
+            int declarations = pruneAts.Select(a => DeclarationOf(a, cancellation)).Distinct().Count();
             if (declarations > 1)
                 problems.Add(new(DiagnosticDescriptors.ScheduleSplitAcrossDeclarations, AttributeLocation(pruneAts[pruneAts.Count - 1], cancellation), type.Name, Format(declarations)));
             else
@@ -302,6 +302,10 @@ internal static class ScheduleReader
     private static Location? IdentifierLocation(INamedTypeSymbol type, CancellationToken cancellation) =>
         type.DeclaringSyntaxReferences.Select(r => r.GetSyntax(cancellation)).OfType<TypeDeclarationSyntax>()
             .Select(t => t.Identifier.GetLocation()).FirstOrDefault() ?? type.Locations.FirstOrDefault();
+
+    /// <summary>The type declaration an attribute is written on (attribute -> attribute list -> declaration).</summary>
+    private static SyntaxNode? DeclarationOf(AttributeData attribute, CancellationToken cancellation) =>
+        attribute.ApplicationSyntaxReference?.GetSyntax(cancellation).Parent?.Parent;
 
     private static Location? AttributeLocation(AttributeData attribute, CancellationToken cancellation) =>
         attribute.ApplicationSyntaxReference?.GetSyntax(cancellation).GetLocation();
