@@ -28,7 +28,7 @@ public class RulerSuiteTests
     [Fact]
     public void No_held_out_phrasing_occurs_in_any_training_or_validation_sample_and_each_occurs_in_held_out_ones()
     {
-        var heldOut = Phrasings.All.SelectMany(p => p.Value.HeldOut.Select(t => (Set: p.Key, Template: t, Pattern: TemplatePattern(t)))).ToList();
+        var heldOut = Phrasings.All.SelectMany(p => p.Value.HeldOut.Select(t => (Set: p.Key, Template: t, Pattern: Phrasings.TemplatePattern(t)))).ToList();
         var trainer = new BaseModelTrainer(new BaseTrainingOptions { Mixture = TrainingMixture.Ruler, MultiKeyQuestions = 4 });
         var tokenizer = new Sdtp.Tokenization.ByteTokenizer();
         var seen = new HashSet<string>();
@@ -64,22 +64,28 @@ public class RulerSuiteTests
         var trainingWords = new[] { WordLists.Adjectives, WordLists.KeyNouns, WordLists.Nouns }
             .SelectMany(l => WordLists.For(l, TemplateSplit.Training)).ToHashSet();
         Assert.Empty(heldOutWords.Intersect(trainingWords));
-        var keyPattern = new Regex("\\b([a-z]+)[- ]([a-z]+)\\b");
-        int keysSeen = 0;
+        Assert.Equal(heldOutWords, WordLists.HeldOutWords);
+        // Every word of every needle and question (keys, word values, and the open vocabulary's made-up and prose words).
+        var word = new Regex("[a-z]+");
+        int needlesSeen = 0, openWords = 0;
         foreach (var task in RulerSuite.Training.Where(t => t.IsRetrieval))
             for (int i = 0; i < 40; i++)
             {
                 var sample = TaskSuite.TrainingSample(task, 512, 0.5, i);
-                foreach (Match key in keyPattern.Matches(sample.Prompt))
-                    if (WordLists.Adjectives.Contains(key.Groups[1].Value) && WordLists.KeyNouns.Contains(key.Groups[2].Value))
+                var needles = sample.NeedleOffsets.Select(o => Regex.Match(sample.Prompt[o..], "^[^.!]*[.!]").Value);
+                foreach (var text in needles.Append(sample.Prompt[sample.QuestionStart..]))
+                {
+                    needlesSeen++;
+                    foreach (Match w in word.Matches(text))
                     {
-                        keysSeen++;
-                        Assert.DoesNotContain(key.Groups[1].Value, heldOutWords);
-                        Assert.DoesNotContain(key.Groups[2].Value, heldOutWords);
+                        Assert.False(heldOutWords.Contains(w.Value), $"held-out word '{w.Value}' in a training {task.Name} sample: {text}");
+                        if (!trainingWords.Contains(w.Value) && w.Length > 3) openWords++;
                     }
+                }
                 Assert.All(sample.Expected, e => Assert.DoesNotContain(e, heldOutWords));
             }
-        Assert.True(keysSeen > 200, $"only {keysSeen} keys found: the check would pass vacuously");
+        Assert.True(needlesSeen > 600, $"only {needlesSeen} needles and questions found: the check would pass vacuously");
+        Assert.True(openWords > 200, $"only {openWords} words outside the lists: the open vocabulary is not drawn");
         var trainingProse = ProseCorpus.For(TemplateSplit.Training).Sentences.Where(s => s.Length > 60).ToHashSet();
         Assert.True(trainingProse.Count > 5000);
         Assert.Empty(ProseCorpus.For(TemplateSplit.HeldOut).Sentences.Where(trainingProse.Contains).Take(5));
@@ -182,9 +188,6 @@ public class RulerSuiteTests
     }
 
     /// <summary>A held-out template as a pattern: its words literally, each slot any short run of characters.</summary>
-    private static Regex TemplatePattern(string template) =>
-        new(string.Join(".{1,40}?", Regex.Split(template, "\\{[a-z0-9]+\\}").Select(Regex.Escape)), RegexOptions.Compiled);
-
     private sealed class SampleComparer : IEqualityComparer<TaskSample>
     {
         public static SampleComparer Instance { get; } = new();

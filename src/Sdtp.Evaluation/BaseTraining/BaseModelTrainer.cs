@@ -216,7 +216,7 @@ public sealed class BaseModelTrainer
         var sequences = new List<(int[] Ids, float[] Weights)>();
         for (int b = 0; b < batch; b++)
         {
-            var task = tasks[random.Next(tasks.Count)];
+            var task = DrawTask(tasks, random);
             // Lengths vary within +-50% of the stage length, so the model sees a range, not one size.
             int sampleLength = (int)(length * (0.5 + random.NextDouble()));
             var sample = task.Generate(sampleLength, random.NextDouble(), new Random(random.Next() % TaskSuite.EvaluationSeedBase));
@@ -300,7 +300,25 @@ public sealed class BaseModelTrainer
         return result;
     }
 
-    /// <summary>What a training step draws from, each task equally often: retrieval tasks, then language modelling.</summary>
+    /// <summary>
+    /// A task of <paramref name="tasks"/>, each as often as its <see cref="DrawWeight"/> says.
+    /// </summary>
+    private static IEvalTask DrawTask(IReadOnlyList<IEvalTask> tasks, Random random)
+    {
+        double total = tasks.Sum(DrawWeight), r = random.NextDouble() * total;
+        foreach (var task in tasks)
+            if ((r -= DrawWeight(task)) < 0) return task;
+        return tasks[^1];
+    }
+
+    /// <summary>
+    /// How often training draws <paramref name="task"/>: the RULER-like families that need several retrievals per
+    /// answer (multi-key, multi-value, multi-query, variable tracking) twice as often as the single needle and each
+    /// language-modelling task, which a model learns first; the template tasks all alike.
+    /// </summary>
+    public static double DrawWeight(IEvalTask task) => task is MultiKeyNeedleTask or MultiValueNeedleTask or MultiQueryNeedleTask or VariableTrackingTask ? 2 : 1;
+
+    /// <summary>What a training step draws from (see <see cref="DrawWeight"/>): retrieval tasks, then language modelling.</summary>
     public IReadOnlyList<IEvalTask> TrainingTasks(int maxKeys) => options.Mixture == TrainingMixture.Templates
         ? [new PasskeyTask(), new MultiKeyTask(2, maxKeys), new MultiValueTask(), new LanguageModelingTask()]
         : [.. RulerSuite.Families(TemplateSplit.Training, maxKeys), new LanguageModelingTask()];

@@ -16,14 +16,28 @@ public enum TemplateSplit
 /// </summary>
 /// <param name="Training">Phrasings for training, validation and in-distribution evaluation.</param>
 /// <param name="HeldOut">Phrasings used only by held-out evaluation.</param>
-public sealed record PhrasingSet(IReadOnlyList<string> Training, IReadOnlyList<string> HeldOut)
+/// <param name="Compose">
+/// Builds a training phrasing from parts (<see cref="ComposedPhrasings"/>); when given, half the training draws are
+/// composed, the other half are <paramref name="Training"/>'s fixed sentences.
+/// </param>
+public sealed record PhrasingSet(IReadOnlyList<string> Training, IReadOnlyList<string> HeldOut, Func<Random, string>? Compose = null)
 {
+    // A composed phrasing that happens to match a held-out one is drawn again; a few tries always suffice with the
+    // shipped parts, and the bound turns a bad part list into an error instead of a hang.
+    private const int ComposeTries = 100;
+
     /// <summary>The phrasings of <paramref name="split"/>.</summary>
     public IReadOnlyList<string> For(TemplateSplit split) => split == TemplateSplit.Training ? Training : HeldOut;
 
     /// <summary>A random phrasing of <paramref name="split"/>.</summary>
     public string Pick(TemplateSplit split, Random random)
     {
+        if (split == TemplateSplit.Training && Compose is { } compose && random.Next(2) == 0)
+        {
+            for (int i = 0; i < ComposeTries; i++)
+                if (compose(random) is var composed && !Phrasings.MatchesHeldOut(composed)) return composed;
+            throw new InvalidOperationException($"{ComposeTries} composed phrasings in a row match held-out ones: the parts overlap the held-out sentences");
+        }
         var set = For(split);
         return set[random.Next(set.Count)];
     }

@@ -1,3 +1,5 @@
+using System.Text.RegularExpressions;
+
 namespace Sdtp.Evaluation.Tasks.Ruler;
 
 /// <summary>
@@ -21,7 +23,8 @@ public static class Phrasings
         [
             "Pay attention to the passage that follows, since questions come after it.",
             "The following passage contains information you will be asked about.",
-        ]);
+        ],
+        ComposedPhrasings.Intro);
 
     /// <summary>A needle that gives a key its value (single, multi-key, multi-value and multi-query).</summary>
     public static PhrasingSet KeyValueNeedles { get; } = new(
@@ -50,7 +53,8 @@ public static class Phrasings
             "Listed under {key} you will find the {kind} {value}.",
             "{key} was given {value} as its {kind}.",
             "Take note: {value} serves as the {kind} of {key}.",
-        ]);
+        ],
+        ComposedPhrasings.KeyValueNeedle);
 
     /// <summary>A question about one key (single and multi-key); it ends where the answer begins.</summary>
     public static PhrasingSet SingleQuestions { get; } = new(
@@ -75,7 +79,8 @@ public static class Phrasings
             "Report the {kind} tied to {key}. Reply:",
             "I need the {kind} stored for {key}. That {kind} is",
             "Which {kind} did the passage attach to {key}? Response:",
-        ]);
+        ],
+        ComposedPhrasings.SingleQuestion);
 
     /// <summary>A question about every value of one key (multi-value).</summary>
     public static PhrasingSet MultiValueQuestions { get; } = new(
@@ -94,7 +99,8 @@ public static class Phrasings
             "Report each {kind} tied to {key}. Reply:",
             "I need all the {kinds} stored for {key}. Those {kinds} are",
             "Which {kinds} did the passage attach to {key}? Response:",
-        ]);
+        ],
+        ComposedPhrasings.MultiValueQuestion);
 
     /// <summary>A question about two keys at once (multi-query).</summary>
     public static PhrasingSet MultiQueryQuestions { get; } = new(
@@ -113,7 +119,8 @@ public static class Phrasings
             "Report the {kinds} tied to {key} and {key2}. Reply:",
             "I need the {kinds} stored for {key} and {key2}. Those {kinds} are",
             "Which {kinds} did the passage attach to {key} and {key2}? Response:",
-        ]);
+        ],
+        ComposedPhrasings.MultiQueryQuestion);
 
     /// <summary>The first link of a variable chain: a variable set to a value. Index i goes with <see cref="VariableLinks"/>[i].</summary>
     public static PhrasingSet VariableAssignments { get; } = new(
@@ -170,7 +177,18 @@ public static class Phrasings
             "Report the variables equal to {value}. Reply:",
             "I need every variable that stores {value}. Those variables are",
             "Which variables did the passage give the value {value}? Response:",
-        ]);
+        ],
+        ComposedPhrasings.VariableQuestion);
+
+    /// <summary>
+    /// Whether <paramref name="text"/> (a sample or a template) contains a held-out phrasing: its fixed words in order,
+    /// each slot standing for 1-40 characters.
+    /// </summary>
+    public static bool MatchesHeldOut(string text) => HeldOutPatterns.Value.Any(p => p.IsMatch(text));
+
+    /// <summary>The pattern <see cref="MatchesHeldOut"/> looks for: <paramref name="template"/>'s text between its slots.</summary>
+    public static Regex TemplatePattern(string template) =>
+        new(string.Join(".{1,40}?", Regex.Split(template, "\\{[a-z0-9]+\\}").Select(Regex.Escape)), RegexOptions.Compiled);
 
     /// <summary>Every set, by name, for tests and documentation.</summary>
     public static IReadOnlyDictionary<string, PhrasingSet> All { get; } = new Dictionary<string, PhrasingSet>
@@ -184,4 +202,7 @@ public static class Phrasings
         ["variable_links"] = VariableLinks,
         ["variable_questions"] = VariableQuestions,
     };
+
+    // After All: static initialisers run in order.
+    private static readonly Lazy<Regex[]> HeldOutPatterns = new(() => All.Values.SelectMany(set => set.HeldOut).Select(TemplatePattern).ToArray());
 }

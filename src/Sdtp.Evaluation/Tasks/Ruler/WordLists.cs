@@ -2,7 +2,9 @@ namespace Sdtp.Evaluation.Tasks.Ruler;
 
 /// <summary>
 /// Words for keys and word values, written for this project. Every fourth word of each list is held out: only held-out
-/// evaluation uses it, so a held-out sample's keys and word answers were never seen in training.
+/// evaluation uses it, so a held-out sample's keys and word answers were never seen in training. Training draws half
+/// its words from an open vocabulary (made-up words and the training prose's words, never a held-out one), so copying a
+/// key or a value is learnt for any word rather than for the few dozen of a list.
 /// </summary>
 public static class WordLists
 {
@@ -39,10 +41,49 @@ public static class WordLists
     public static IReadOnlyList<string> For(IReadOnlyList<string> list, TemplateSplit split) =>
         list.Where((_, i) => (i % 4 == 3) == (split == TemplateSplit.HeldOut)).ToList();
 
-    /// <summary>A random word of <paramref name="list"/> that <paramref name="split"/> may use.</summary>
+    /// <summary>
+    /// A random word <paramref name="split"/> may use: held-out, one of the list's held-out words; training, one of the
+    /// list's training words half the time, otherwise a word of the open vocabulary (<see cref="OpenWord"/>).
+    /// </summary>
     public static string Pick(IReadOnlyList<string> list, TemplateSplit split, Random random)
     {
+        if (split == TemplateSplit.Training && random.Next(2) == 0) return OpenWord(random);
         var words = For(list, split);
         return words[random.Next(words.Count)];
     }
+
+    /// <summary>Every held-out word of every list: what training may never use as a key or a value.</summary>
+    public static IReadOnlySet<string> HeldOutWords { get; } =
+        new[] { Adjectives, KeyNouns, Nouns }.SelectMany(l => For(l, TemplateSplit.HeldOut)).ToHashSet(StringComparer.Ordinal);
+
+    /// <summary>A made-up word of two or three syllables, or a lower-case word of the training prose; never a held-out word.</summary>
+    public static string OpenWord(Random random)
+    {
+        while (true)
+        {
+            var word = random.Next(2) == 0 ? MadeUpWord(random) : ProseWords.Value[random.Next(ProseWords.Value.Count)];
+            if (!HeldOutWords.Contains(word)) return word;
+        }
+    }
+
+    private const string Consonants = "bcdfghjklmnprstvz", Vowels = "aeiou";
+
+    private static string MadeUpWord(Random random)
+    {
+        var word = new System.Text.StringBuilder();
+        for (int syllables = random.Next(2, 4); syllables > 0; syllables--)
+        {
+            word.Append(Consonants[random.Next(Consonants.Length)]).Append(Vowels[random.Next(Vowels.Length)]);
+            if (random.Next(3) == 0) word.Append(Consonants[random.Next(Consonants.Length)]);
+        }
+        return word.ToString();
+    }
+
+    // Lower-case words of 4-10 letters of the training prose, in first-seen order so that draws are reproducible.
+    private static readonly Lazy<IReadOnlyList<string>> ProseWords = new(() =>
+        ProseCorpus.For(TemplateSplit.Training).Sentences
+            .SelectMany(s => s.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            .Select(w => w.Trim('.', ',', ';', ':', '!', '?', '"', '\'', '(', ')'))
+            .Where(w => w.Length is >= 4 and <= 10 && w.All(c => c is >= 'a' and <= 'z') && !HeldOutWords.Contains(w))
+            .Distinct(StringComparer.Ordinal).ToList());
 }

@@ -1,0 +1,116 @@
+namespace Sdtp.Evaluation.Tasks.Ruler;
+
+/// <summary>
+/// Training phrasings built from parts (openers, relations, verbs, key/value order, question forms and answer cues), so
+/// that training sees thousands of surface forms instead of a few sentences and must learn to find the key and copy
+/// the value rather than memorise a frame. Only the training split composes; the held-out phrasings stay the fixed
+/// lists of <see cref="Phrasings"/>, and a composed template that matches one of them is drawn again
+/// (<see cref="Phrasings.MatchesHeldOut"/>). The parts avoid the held-out sentences' distinctive words and cues.
+/// </summary>
+public static class ComposedPhrasings
+{
+    private static readonly string[] Openers =
+        ["", "", "", "Remember this: ", "Note that ", "Keep in mind that ", "For the record, ", "Important: ", "Fact: ",
+         "By the way, ", "As noted before, ", "Be aware that ", "Do not forget: ", "Here is a fact: ", "Also, ", "Officially, "];
+
+    private static readonly string[] Qualifiers =
+        ["", "", "special ", "secret ", "magic ", "hidden ", "special magic ", "assigned ", "chosen ", "private ", "official ", "lucky "];
+
+    private static readonly string[] Relations = ["for", "of", "for", "of", "belonging to", "linked to", "that goes with", "owned by", "kept for"];
+
+    private static readonly string[] Copulas = ["is", "is", "is:", "equals", "reads", "=", "was", "is set to", "is exactly", "is simply"];
+
+    private static readonly string[] KeyFirstVerbs =
+        ["has the {q}{kind}", "goes with the {kind}", "maps to", "uses the {q}{kind}", "owns the {kind}", "gets the {q}{kind}",
+         "comes with the {kind}", "holds the {q}{kind}", "keeps the {kind}", "->", ":", "has {kind}", "is linked to the {kind}",
+         "corresponds to", "points to", "was assigned the {kind}", "now has the {q}{kind}", "matches"];
+
+    private static readonly string[] ValueFirstRelations =
+        ["is the {q}{kind} {rel} {key}", "belongs to {key}", "goes with {key}", "is what {key} holds", "is the {kind} {key} uses",
+         "was chosen for {key}", "is linked to {key}", "is kept for {key}"];
+
+    private static readonly string[] Endings = [".", ".", ".", "!", " (remember it).", ". Keep it safe.", ". Do not lose it."];
+
+    private static readonly string[] QuestionPrefixes =
+        ["", "", "", "Question: ", "Look back at the text. ", "From the text above: ", "Quick question. ", "Now, ", "Q: ", "One more thing. "];
+
+    private static readonly string[] SingleAsks =
+        ["What is the {q}{kind} {rel} {key}?", "Which {kind} goes with {key}?", "Tell me the {kind} {rel} {key}.",
+         "Recall the {kind} {rel} {key}.", "Name the {q}{kind} {rel} {key}.", "What {kind} does {key} have?",
+         "Give me the {kind} {rel} {key}.", "Find the {kind} {rel} {key}.", "{key}: what is its {kind}?",
+         "What was written for {key}?", "Look up {key}. What is its {kind}?", "What does {key} map to?"];
+
+    private static readonly string[] SingleCues =
+        ["Answer:", "Answer:", "It is", "The {kind} is", "The {kind} {rel} {key} is", "A:", "Result:", "Output:", "The value is",
+         "Here it is:", "My answer:", "It was", "{key} ->", "The {kind}:", "Solution:", "Value:", "I recall it is", "This {kind} is"];
+
+    private static readonly string[] MultiValueAsks =
+        ["What are all the {q}{kinds} {rel} {key}?", "List every {kind} {rel} {key}.", "Name each {kind} {rel} {key}.",
+         "Which {kinds} go with {key}?", "Give all {kinds} {rel} {key}.", "Find all the {kinds} {rel} {key}.",
+         "What {kinds} does {key} have?", "Recall every {q}{kind} {rel} {key}."];
+
+    private static readonly string[] PluralCues =
+        ["Answer:", "Answer:", "They are", "The {kinds} are", "A:", "Result:", "Output:", "The values are", "Here they are:",
+         "All of them:", "List:", "Values:", "Solution:", "In order:"];
+
+    private static readonly string[] MultiQueryAsks =
+        ["What are the {kinds} {rel} {key} and {key2}?", "Tell me the {kind} {rel} {key} and the {kind} {rel} {key2}.",
+         "Which {kinds} go with {key} and {key2}?", "Give the {kinds} for {key} and for {key2}.",
+         "Recall the {kinds} of both {key} and {key2}.", "Name the {q}{kinds} {rel} {key} and {key2}.",
+         "What do {key} and {key2} map to?", "Find the {kind} of {key}, then the {kind} of {key2}."];
+
+    private static readonly string[] VariableAsks =
+        ["Which variables hold {value}?", "Find every variable equal to {value}.", "List the variables with the value {value}.",
+         "What variables have {value}?", "Name each variable set to {value}.", "Which names end up equal to {value}?",
+         "Follow the value {value}. Which variables get it?", "Every variable that takes {value}?"];
+
+    private static readonly string[] VariableCues =
+        ["Answer:", "Answer:", "They are", "The variables are", "A:", "Result:", "Output:", "Variables:", "Here they are:", "Solution:", "In order:"];
+
+    private static readonly string[] IntroOpenings =
+        ["Read the text below.", "Here is a long text.", "The following document has a few facts in it.", "Study this text.",
+         "A text follows.", "Look at the document below.", "What follows is a long piece of text.", "Below is some text."];
+
+    private static readonly string[] IntroFollowUps =
+        ["", "", "Remember the facts in it.", "Questions come at the end.", "Some details matter.", "You will be quizzed.",
+         "Keep the codes and names in mind."];
+
+    /// <summary>A needle template with <c>{key}</c> and <c>{value}</c> (and perhaps <c>{kind}</c>).</summary>
+    public static string KeyValueNeedle(Random random)
+    {
+        string body = random.Next(3) switch
+        {
+            0 => $"the {{q}}{{kind}} {{rel}} {{key}} {Pick(Copulas, random)} {{value}}",
+            1 => $"{{key}} {Pick(KeyFirstVerbs, random)} {{value}}",
+            _ => $"{{value}} {Pick(ValueFirstRelations, random)}",
+        };
+        return Parts(Capitalize(Pick(Openers, random) + body) + Pick(Endings, random), random);
+    }
+
+    /// <summary>A question about one key, ending where the answer begins.</summary>
+    public static string SingleQuestion(Random random) => Question(SingleAsks, SingleCues, random);
+
+    /// <summary>A question about every value of one key.</summary>
+    public static string MultiValueQuestion(Random random) => Question(MultiValueAsks, PluralCues, random);
+
+    /// <summary>A question about two keys at once.</summary>
+    public static string MultiQueryQuestion(Random random) => Question(MultiQueryAsks, PluralCues, random);
+
+    /// <summary>A question about every variable that holds a value.</summary>
+    public static string VariableQuestion(Random random) => Question(VariableAsks, VariableCues, random);
+
+    /// <summary>An opening line.</summary>
+    public static string Intro(Random random) => (Pick(IntroOpenings, random) + " " + Pick(IntroFollowUps, random)).TrimEnd();
+
+    private static string Question(string[] asks, string[] cues, Random random) =>
+        Parts(Pick(QuestionPrefixes, random) + Capitalize(Pick(asks, random)) + " " + Pick(cues, random), random);
+
+    // One qualifier and one relation per template, so "the {kind} of {key}" reads the same wherever it recurs.
+    private static string Parts(string template, Random random) =>
+        template.Replace("{q}", Pick(Qualifiers, random), StringComparison.Ordinal).Replace("{rel}", Pick(Relations, random), StringComparison.Ordinal);
+
+    private static string Pick(string[] parts, Random random) => parts[random.Next(parts.Length)];
+
+    // A template may start with a slot ("{key} maps to ..."): only a letter is capitalised.
+    private static string Capitalize(string text) => text.Length > 0 && char.IsLower(text[0]) ? char.ToUpperInvariant(text[0]) + text[1..] : text;
+}
