@@ -186,4 +186,20 @@ public class DiagnosticTests
             Assert.Contains(descriptor.Id + " |", releases);
         }
     }
+
+    [Theory]
+    [InlineData("[PruneAt(0, 0.5)]", "0:0.5")]
+    [InlineData("[PruneAt(2, 1.5)]", "2:1.5")]
+    [InlineData("[PruneAt(3, 0.5)] [PruneAt(2, 0.5)]", "3:0.5,2:0.5")]
+    [InlineData("[GeometricSchedule(FirstLayer = 2, Every = 2, Stages = 3, Ratio = 0.9)]", "geometric:first=2,every=2,stages=3,ratio=0.9")]
+    [InlineData("[GeometricSchedule(FirstLayer = 2, Every = 0, Stages = 3, Ratio = 0.9)]", "geometric:first=2,every=0,stages=3,ratio=0.9")]
+    [InlineData("[GeometricSchedule(FirstLayer = 2, Stages = 0, Ratio = 0.9)]", "geometric:first=2,stages=0,ratio=0.9")]
+    [InlineData("[PruneAt(2, 0.5)] [AlwaysKeep(Initial = -1)]", "2:0.5;initial=-1")]
+    [InlineData("[PruneAt(2, 0.5)] [AlwaysKeep(RecentFraction = 1.0)]", "2:0.5;recent=1")]
+    public void A_schedule_on_the_command_line_breaks_the_analyzers_rule_with_its_words(string attributes, string syntax)
+    {
+        var d = Single("[SdtpModel(NumLayers = 6)] " + attributes);
+        var runtime = Assert.Throws<Sdtp.Pruning.PruningScheduleException>(() => Sdtp.Pruning.PruningScheduleSyntax.Parse(syntax, 6));
+        Assert.EndsWith($"{d.Message} ({d.Id})", runtime.Message);
+    }
 }

@@ -27,12 +27,12 @@ public class ScheduleAndSelectionTests
         Assert.Equal(expected, PruningSchedule.KeepCount(ratio, present, forced));
 
     [Theory]
-    [InlineData(new[] { 4, 4 }, new[] { 0.9, 0.9 }, "stage 1: layer 4 does not come after stage 0's layer 4")]
-    [InlineData(new[] { 4, 3 }, new[] { 0.9, 0.9 }, "stage 1: layer 3 does not come after stage 0's layer 4")]
-    [InlineData(new[] { 0 }, new[] { 0.9 }, "stage 0: layer 0 is outside [1, 7] for a 8-layer model")]
-    [InlineData(new[] { 8 }, new[] { 0.9 }, "stage 0: layer 8 is outside [1, 7]")]
-    [InlineData(new[] { 2 }, new[] { 0.0 }, "stage 0 (layer 2): keep ratio 0 is outside (0, 1]")]
-    [InlineData(new[] { 2 }, new[] { 1.5 }, "stage 0 (layer 2): keep ratio 1.5 is outside (0, 1]")]
+    [InlineData(new[] { 4, 4 }, new[] { 0.9, 0.9 }, "stage 1: Pruning layer 4 must come after the previous stage's layer 4")]
+    [InlineData(new[] { 4, 3 }, new[] { 0.9, 0.9 }, "stage 1: Pruning layer 3 must come after the previous stage's layer 4")]
+    [InlineData(new[] { 0 }, new[] { 0.9 }, "stage 0: Pruning layer 0 is outside [1, 7] for a model with NumLayers = 8 (SDTP003)")]
+    [InlineData(new[] { 8 }, new[] { 0.9 }, "stage 0: Pruning layer 8 is outside [1, 7]")]
+    [InlineData(new[] { 2 }, new[] { 0.0 }, "stage 0 (layer 2): Keep ratio 0 is outside (0, 1]")]
+    [InlineData(new[] { 2 }, new[] { 1.5 }, "stage 0 (layer 2): Keep ratio 1.5 is outside (0, 1]")]
     public void Invalid_schedules_name_the_stage_and_value(int[] layers, double[] ratios, string expected)
     {
         var schedule = PruningSchedule.Explicit(layers.Zip(ratios, (l, r) => new PruningStage(l, r)));

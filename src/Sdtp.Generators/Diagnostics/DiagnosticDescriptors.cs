@@ -1,4 +1,5 @@
 using Microsoft.CodeAnalysis;
+using Sdtp.Pruning;
 
 namespace Sdtp.Generators.Diagnostics;
 
@@ -7,6 +8,20 @@ internal static class DiagnosticDescriptors
 {
     private const string Category = "SdtpGen";
     private const string HelpRoot = "https://github.com/sdtpgen/sdtpgen/blob/main/docs/diagnostics/";
+
+    /// <summary>The descriptor of a schedule rule's id (<see cref="ScheduleRules"/>).</summary>
+    public static DiagnosticDescriptor ForRule(string id) => id switch
+    {
+        "SDTP002" => KeepRatioOutOfRange,
+        "SDTP003" => LayerOutOfRange,
+        "SDTP004" => LayersNotIncreasing,
+        "SDTP007" => AlwaysKeepOutOfRange,
+        "SDTP009" => NumLayersInvalid,
+        "SDTP010" => GeometricPastLastLayer,
+        "SDTP011" => GeometricInvalid,
+        "SDTP015" => TooManyLayers,
+        _ => throw new System.ArgumentException("no descriptor for schedule rule " + id, nameof(id)),
+    };
 
     private static DiagnosticDescriptor Error(string id, string title, string message) =>
         new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpRoot + id + ".md");
@@ -17,15 +32,15 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor KeepRatioOutOfRange = Error("SDTP002",
         "Keep ratio outside (0, 1]",
-        "Keep ratio {0} is outside (0, 1]: a stage keeps a positive share of the tokens that reach it, at most all of them");
+        ScheduleRules.MessageFormat("SDTP002"));
 
     public static readonly DiagnosticDescriptor LayerOutOfRange = Error("SDTP003",
         "Pruning layer outside the model",
-        "Pruning layer {0} is outside [1, {1}] for a model with NumLayers = {2}");
+        ScheduleRules.MessageFormat("SDTP003"));
 
     public static readonly DiagnosticDescriptor LayersNotIncreasing = Error("SDTP004",
         "Pruning layers not strictly increasing",
-        "Pruning layer {0} must come after the previous stage's layer {1}: layers must be strictly increasing, without duplicates");
+        ScheduleRules.MessageFormat("SDTP004"));
 
     public static readonly DiagnosticDescriptor BothScheduleForms = Error("SDTP005",
         "Both [GeometricSchedule] and [PruneAt]",
@@ -38,7 +53,7 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor AlwaysKeepOutOfRange = Error("SDTP007",
         "AlwaysKeep value out of range",
-        "AlwaysKeep.{0} = {1} is out of range: {2}");
+        ScheduleRules.MessageFormat("SDTP007"));
 
     public static readonly DiagnosticDescriptor WrongBaseType = Error("SDTP008",
         "SDTP model must derive from LlamaForCausalLM",
@@ -46,15 +61,15 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor NumLayersInvalid = Error("SDTP009",
         "NumLayers must be at least 2",
-        "[SdtpModel] NumLayers = {0}: a model needs at least 2 layers to prune between them; set NumLayers to the model's num_hidden_layers");
+        ScheduleRules.MessageFormat("SDTP009"));
 
     public static readonly DiagnosticDescriptor GeometricPastLastLayer = Error("SDTP010",
         "Geometric schedule runs past the last layer",
-        "GeometricSchedule(FirstLayer = {0}, Every = {1}, Stages = {2}) puts its last stage at layer {3}, past the last prunable layer {4}");
+        ScheduleRules.MessageFormat("SDTP010"));
 
     public static readonly DiagnosticDescriptor GeometricInvalid = Error("SDTP011",
         "Geometric schedule parameter out of range",
-        "GeometricSchedule.{0} = {1} is out of range: {2}");
+        ScheduleRules.MessageFormat("SDTP011"));
 
     public static readonly DiagnosticDescriptor FileLocalModel = Error("SDTP012",
         "SDTP model class cannot be file-local",
@@ -70,5 +85,5 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor TooManyLayers = Error("SDTP015",
         "Too many layers to unroll",
-        "[SdtpModel] NumLayers = {0} is more than the {1} layers the generator unrolls; real LLaMA-family models have at most a few hundred");
+        ScheduleRules.MessageFormat("SDTP015"));
 }

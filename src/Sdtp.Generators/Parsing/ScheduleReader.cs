@@ -7,6 +7,7 @@ using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Sdtp.Generators.Diagnostics;
 using Sdtp.Generators.Models;
+using Sdtp.Pruning;
 
 namespace Sdtp.Generators.Parsing;
 
@@ -33,7 +34,7 @@ internal static class ScheduleReader
     public const string BaseType = "Sdtp.Modeling.LlamaForCausalLM";
 
     /// <summary>Most decoder layers the generator unrolls (each forward is one statement per layer).</summary>
-    public const int MaxLayers = 1000;
+    public const int MaxLayers = ScheduleRules.MaxLayers;
 
     /// <summary>Every member the generator adds to a model class: a user member of one of these names would clash.</summary>
     public static readonly string[] GeneratedMemberNames =
@@ -81,11 +82,10 @@ internal static class ScheduleReader
 
         int numLayers = 0;
         if (!TryNamed(modelAttribute, "NumLayers", 0, out numLayers)) complete = false;
-        bool layersKnown = numLayers >= 2 && numLayers <= MaxLayers;
-        if (complete && numLayers < 2)
-            problems.Add(new(DiagnosticDescriptors.NumLayersInvalid, NamedLocation(modelAttribute, "NumLayers", cancellation), Format(numLayers)));
-        if (complete && numLayers > MaxLayers)
-            problems.Add(new(DiagnosticDescriptors.TooManyLayers, NamedLocation(modelAttribute, "NumLayers", cancellation), Format(numLayers), Format(MaxLayers)));
+        var layerCount = ScheduleRules.LayerCount(numLayers);
+        bool layersKnown = layerCount is null;
+        if (complete && layerCount is not null)
+            problems.Add(Problem(layerCount, NamedLocation(modelAttribute, "NumLayers", cancellation)));
 
         cancellation.ThrowIfCancellationRequested();
         var pruneAts = attributes.Where(a => Is(a, PruneAtAttribute)).ToList();
@@ -112,10 +112,10 @@ internal static class ScheduleReader
         if (alwaysKeep is not null)
         {
             complete &= TryNamed(alwaysKeep, "Initial", 4, out initial) & TryNamed(alwaysKeep, "RecentFraction", 0.1, out recent);
-            if (initial < 0)
-                problems.Add(new(DiagnosticDescriptors.AlwaysKeepOutOfRange, NamedLocation(alwaysKeep, "Initial", cancellation), "Initial", Format(initial), "must be at least 0"));
-            if (!(recent >= 0 && recent < 1))
-                problems.Add(new(DiagnosticDescriptors.AlwaysKeepOutOfRange, NamedLocation(alwaysKeep, "RecentFraction", cancellation), "RecentFraction", Format(recent), "must be in [0, 1)"));
+            if (ScheduleRules.AlwaysKeepInitial(initial) is { } badInitial)
+                problems.Add(Problem(badInitial, NamedLocation(alwaysKeep, "Initial", cancellation)));
+            if (ScheduleRules.AlwaysKeepRecent(recent) is { } badRecent)
+                problems.Add(Problem(badRecent, NamedLocation(alwaysKeep, "RecentFraction", cancellation)));
         }
 
         if (!complete) return (null, problems);
@@ -142,12 +142,12 @@ internal static class ScheduleReader
             if (args.Length != 2 || args[0].Kind == TypedConstantKind.Error || args[1].Kind == TypedConstantKind.Error
                 || args[0].Value is not int layer || !TryDouble(args[1].Value, out var keep))
                 return false;
-            if (!(keep > 0 && keep <= 1))
-                problems.Add(new(DiagnosticDescriptors.KeepRatioOutOfRange, PositionalLocation(attribute, 1, cancellation), Format(keep)));
-            if (layersKnown && (layer < 1 || layer > numLayers - 1))
-                problems.Add(new(DiagnosticDescriptors.LayerOutOfRange, PositionalLocation(attribute, 0, cancellation), Format(layer), Format(numLayers - 1), Format(numLayers)));
-            if (stages.Count > 0 && layer <= stages[stages.Count - 1].Layer)
-                problems.Add(new(DiagnosticDescriptors.LayersNotIncreasing, PositionalLocation(attribute, 0, cancellation), Format(layer), Format(stages[stages.Count - 1].Layer)));
+            if (ScheduleRules.KeepRatio(keep) is { } badKeep)
+                problems.Add(Problem(badKeep, PositionalLocation(attribute, 1, cancellation)));
+            if (layersKnown && ScheduleRules.Layer(layer, numLayers) is { } badLayer)
+                problems.Add(Problem(badLayer, PositionalLocation(attribute, 0, cancellation)));
+            if (stages.Count > 0 && ScheduleRules.AfterPrevious(layer, stages[stages.Count - 1].Layer) is { } badOrder)
+                problems.Add(Problem(badOrder, PositionalLocation(attribute, 0, cancellation)));
             stages.Add(new StageInfo(layer, keep));
         }
         return true;
@@ -160,29 +160,20 @@ internal static class ScheduleReader
               & TryNamed(attribute, "Stages", 0, out int count) & TryNamed(attribute, "Ratio", 0.0, out double ratio)))
             return false;
         bool valid = true;
-        if (count < 1)
-        {
-            problems.Add(new(DiagnosticDescriptors.GeometricInvalid, NamedLocation(attribute, "Stages", cancellation), "Stages", Format(count), "a schedule needs at least 1 stage"));
-            valid = false;
-        }
-        if (every < 1)
-        {
-            problems.Add(new(DiagnosticDescriptors.GeometricInvalid, NamedLocation(attribute, "Every", cancellation), "Every", Format(every), "stages must be at least 1 layer apart"));
-            valid = false;
-        }
-        if (!(ratio > 0 && ratio <= 1))
-            problems.Add(new(DiagnosticDescriptors.KeepRatioOutOfRange, NamedLocation(attribute, "Ratio", cancellation), Format(ratio)));
-        if (layersKnown && (first < 1 || first > numLayers - 1))
-        {
-            problems.Add(new(DiagnosticDescriptors.LayerOutOfRange, NamedLocation(attribute, "FirstLayer", cancellation), Format(first), Format(numLayers - 1), Format(numLayers)));
-            valid = false;
-        }
+        foreach (var (violation, field) in new[]
+                 {
+                     (ScheduleRules.GeometricStages(count), "Stages"), (ScheduleRules.GeometricEvery(every), "Every"),
+                     (ScheduleRules.KeepRatio(ratio), "Ratio"), (layersKnown ? ScheduleRules.Layer(first, numLayers) : null, "FirstLayer"),
+                 })
+            if (violation is not null)
+            {
+                problems.Add(Problem(violation, NamedLocation(attribute, field, cancellation)));
+                valid &= field != "Ratio"; // a bad ratio still leaves the layers to check
+            }
         if (!valid || !layersKnown) return true; // nothing is generated without a valid layer count
-        long last = first + (long)(count - 1) * every;
-        if (last > numLayers - 1)
+        if (ScheduleRules.GeometricFits(first, every, count, numLayers) is { } pastLast)
         {
-            problems.Add(new(DiagnosticDescriptors.GeometricPastLastLayer, NamedLocation(attribute, "Stages", cancellation),
-                Format(first), Format(every), Format(count), Format(last), Format(numLayers - 1)));
+            problems.Add(Problem(pastLast, NamedLocation(attribute, "Stages", cancellation)));
             return true;
         }
         // Here every stage sits on a layer of the model, so there are fewer stages than MaxLayers.
@@ -293,7 +284,10 @@ internal static class ScheduleReader
         }
     }
 
-    private static string Format(int value) => value.ToString(CultureInfo.InvariantCulture);
+    private static string Format(int value) => ScheduleRules.Format(value);
+
+    private static ScheduleProblem Problem(ScheduleRuleViolation violation, Location? location) =>
+        new(DiagnosticDescriptors.ForRule(violation.Id), location, violation.Args);
 
     private static string Format(long value) => value.ToString(CultureInfo.InvariantCulture);
 

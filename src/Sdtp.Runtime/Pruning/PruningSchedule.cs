@@ -48,8 +48,8 @@ public sealed record PruningSchedule
     /// </summary>
     public static PruningSchedule Geometric(int firstLayer, int every, int stages, double ratio, AlwaysKeepTokens? alwaysKeep = null)
     {
-        if (stages < 1) throw new PruningScheduleException($"stages = {stages}: a geometric schedule needs at least one stage");
-        if (every < 1) throw new PruningScheduleException($"every = {every}: layers between stages must be at least 1");
+        Require(ScheduleRules.GeometricStages(stages), "");
+        Require(ScheduleRules.GeometricEvery(every), "");
         return new(Enumerable.Range(0, stages).Select(s => new PruningStage(firstLayer + s * every, ratio)).ToArray(), alwaysKeep);
     }
 
@@ -57,24 +57,29 @@ public sealed record PruningSchedule
     public static PruningSchedule Explicit(IEnumerable<PruningStage> stages, AlwaysKeepTokens? alwaysKeep = null) =>
         new(stages.ToArray(), alwaysKeep);
 
-    /// <summary>Throws <see cref="PruningScheduleException"/> naming the stage and value when this schedule cannot run on <paramref name="numLayers"/> layers.</summary>
+    /// <summary>
+    /// Throws <see cref="PruningScheduleException"/> naming the stage, layer and value when this schedule cannot run on
+    /// <paramref name="numLayers"/> layers: the analyzer's rules (<see cref="ScheduleRules"/>) and words, with its id.
+    /// </summary>
     public PruningSchedule Validate(int numLayers)
     {
-        if (AlwaysKeep.Initial < 0)
-            throw new PruningScheduleException($"AlwaysKeep.Initial = {AlwaysKeep.Initial}: must be >= 0");
-        if (!(AlwaysKeep.RecentFraction >= 0 && AlwaysKeep.RecentFraction < 1))
-            throw new PruningScheduleException($"AlwaysKeep.RecentFraction = {Format(AlwaysKeep.RecentFraction)}: must be in [0, 1)");
+        Require(ScheduleRules.AlwaysKeepInitial(AlwaysKeep.Initial), "");
+        Require(ScheduleRules.AlwaysKeepRecent(AlwaysKeep.RecentFraction), "");
+        if (Stages.Count == 0) return this; // a dense schedule runs on any model
+        Require(ScheduleRules.LayerCount(numLayers), "");
         for (int s = 0; s < Stages.Count; s++)
         {
             var stage = Stages[s];
-            if (!(stage.KeepRatio > 0 && stage.KeepRatio <= 1))
-                throw new PruningScheduleException($"stage {s} (layer {stage.Layer}): keep ratio {Format(stage.KeepRatio)} is outside (0, 1]");
-            if (stage.Layer < 1 || stage.Layer > numLayers - 1)
-                throw new PruningScheduleException($"stage {s}: layer {stage.Layer} is outside [1, {numLayers - 1}] for a {numLayers}-layer model");
-            if (s > 0 && stage.Layer <= Stages[s - 1].Layer)
-                throw new PruningScheduleException($"stage {s}: layer {stage.Layer} does not come after stage {s - 1}'s layer {Stages[s - 1].Layer}; layers must be strictly increasing");
+            Require(ScheduleRules.Layer(stage.Layer, numLayers), $"stage {s}: ");
+            Require(ScheduleRules.KeepRatio(stage.KeepRatio), $"stage {s} (layer {stage.Layer}): ");
+            if (s > 0) Require(ScheduleRules.AfterPrevious(stage.Layer, Stages[s - 1].Layer), $"stage {s}: ");
         }
         return this;
+    }
+
+    private static void Require(ScheduleRuleViolation? violation, string where)
+    {
+        if (violation is not null) throw new PruningScheduleException(where + violation);
     }
 
     /// <summary>The stage index at <paramref name="layer"/>, or -1.</summary>
@@ -115,7 +120,7 @@ public sealed record PruningSchedule
         return counts;
     }
 
-    private static string Format(double v) => v.ToString("R", CultureInfo.InvariantCulture);
+    private static string Format(double v) => ScheduleRules.Format(v);
 
     /// <inheritdoc/>
     public override string ToString() =>
