@@ -17,10 +17,10 @@ public enum EvaluationSuite
 public static class EvaluationSuites
 {
     /// <summary>
-    /// The shortest prompt marked by default: the RULER-like multi-key family's six needles (with code values) alone
-    /// overshoot 256 tokens.
+    /// The shortest prompt marked by default: the RULER-like multi-key and multi-query families' six needles in a long
+    /// composed phrasing (with code values), with their question, alone can take about 600 tokens.
     /// </summary>
-    public static int ShortestMarkedLength(this EvaluationSuite suite) => suite == EvaluationSuite.Ruler ? 512 : 256;
+    public static int ShortestMarkedLength(this EvaluationSuite suite) => suite == EvaluationSuite.Ruler ? 768 : 256;
 
     /// <summary>The retrieval tasks whose training-stream samples are marked and whose validation samples choose heads.</summary>
     public static IReadOnlyList<IEvalTask> TrainingRetrieval(this EvaluationSuite suite) => suite == EvaluationSuite.Ruler
