@@ -35,6 +35,7 @@ public class PruningBenchmarks
     {
         manual_seed(1);
         model = new BenchLlama(Config);
+        model.SdtpHeads.MarkTrained(ModelSignature.Of(model)); // random heads: only their cost is measured
         hidden = randn(1, Tokens, Config.HiddenSize);
         scores = randn(1, Tokens);
         positions = arange(Tokens).unsqueeze(0);

@@ -22,6 +22,7 @@ public class RulerEvaluationTests
         using var model = new LlamaForCausalLM(Config);
         var schedule = PruningSchedule.Explicit([new PruningStage(1, 0.5)]);
         using var heads = new SaliencyHeads(schedule, Config.HiddenSize);
+        heads.MarkTrained(ModelSignature.Of(model)); // random heads: the test counts samples, not accuracy
         var evaluator = new AccuracyEvaluator(model, new ByteTokenizer(), schedule);
         var grid = new AccuracyGrid(["niah_single", "vt@train", "lm_prose"], [160], [0.25, 0.75], 3) { BaselineSamplesPerCell = 1 };
         List<IPruningPolicy> policies = [new DensePolicy(), new SdtpPolicy(heads), new RandomPolicy()];

@@ -33,7 +33,7 @@ public class GeneratedForwardTests
         using (no_grad())
             foreach (var (name, tensor) in source.state_dict()) model.state_dict()[name].copy_(tensor);
         manual_seed(seed + 1);
-        _ = model.SdtpHeads; // heads get seeded random weights
+        model.SdtpHeads.MarkTrained(ModelSignature.Of(model)); // seeded random weights stand for trained heads here
         return model;
     }
 
@@ -85,6 +85,7 @@ public class GeneratedForwardTests
         using var model = Build(c => new GeneratedTinyLlama(c), 5, 21);
         var schedule = GeneratedTinyLlama.SdtpPlan.Schedule;
         using var other = new SaliencyHeads(schedule, model.Config.HiddenSize, CPU);
+        other.MarkTrained(ModelSignature.Of(model));
         other.ResetParameters(5);
         using (var average = SaliencyHeads.Average([model.SdtpHeads, other]))
             average.Save(dir.File(SaliencyHeads.FileName), schedule);
@@ -102,6 +103,30 @@ public class GeneratedForwardTests
         using var misplaced = new SaliencyHeads(PruningSchedule.Explicit([new(1, 0.5)]), model.Config.HiddenSize, CPU);
         var e = Assert.Throws<ArgumentException>(() => model.UseSdtpHeads(misplaced));
         Assert.Contains("heads sit at layers [1] but the schedule prunes at [1, 2, 4]", e.Message);
+    }
+
+    [Fact]
+    public void The_generated_prefill_refuses_fresh_heads_and_loads_only_heads_of_its_own_model()
+    {
+        using var dir = new TempDirectory();
+        var config = TinyModels.Config(layers: 5);
+        using var model = new GeneratedTinyLlama(config);
+        using var ids = Prompt(1, 30, 3);
+        Assert.Throws<UntrainedHeadsException>(() => model.SdtpPrefill(ids));
+
+        // Heads trained on a model of another architecture (other key/value heads), saved with its signature.
+        using var wider = TinyModels.Random(TinyModels.Config(kvHeads: 1, layers: 5));
+        using var foreign = new SaliencyHeads(GeneratedTinyLlama.SdtpPlan.Schedule, config.HiddenSize, CPU);
+        foreign.MarkTrained(ModelSignature.Of(wider));
+        foreign.Save(dir.File("foreign.safetensors"), GeneratedTinyLlama.SdtpPlan.Schedule);
+        var e = Assert.Throws<Sdtp.Checkpoints.CheckpointException>(() => model.LoadSdtpHeads(dir.File("foreign.safetensors")));
+        Assert.Contains($"trained on a model of signature {ModelSignature.Of(wider)}, but this model's is {ModelSignature.Of(model)}", e.Message);
+
+        using var own = new SaliencyHeads(GeneratedTinyLlama.SdtpPlan.Schedule, config.HiddenSize, CPU);
+        own.MarkTrained(ModelSignature.Of(model));
+        own.Save(dir.File("own.safetensors"), GeneratedTinyLlama.SdtpPlan.Schedule);
+        model.LoadSdtpHeads(dir.File("own.safetensors"));
+        Assert.Equal(1, (int)model.SdtpPrefill(ids).LastLogits.shape[0]);
     }
 
     [Fact]

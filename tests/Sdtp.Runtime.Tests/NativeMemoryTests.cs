@@ -26,6 +26,7 @@ public class NativeMemoryTests(ITestOutputHelper output)
         var generator = new TextGenerator(model);
         var schedule = PruningSchedule.Geometric(1, 1, 3, 0.8);
         using var heads = new SaliencyHeads(schedule, model.Config.HiddenSize, CPU);
+        heads.MarkTrained(ModelSignature.Of(model)); // random weights stand for trained heads: memory is what is measured
         var pruned = new TextGenerator(model, SdtpPrefill.For(schedule, new SaliencyHeadScorer(heads)), new SinkWindowEviction(48));
 
         void Iteration()

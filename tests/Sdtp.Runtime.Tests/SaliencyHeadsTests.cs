@@ -31,16 +31,57 @@ public class SaliencyHeadsTests
     }
 
     [Fact]
-    public void Heads_for_another_schedule_are_reported_by_name()
+    public void Heads_record_their_schedule_width_normalisation_and_model_and_refuse_another()
+    {
+        using var dir = new TempDirectory();
+        using var heads = new SaliencyHeads(Schedule, 32, CPU);
+        Assert.False(heads.IsTrained);
+        heads.MarkTrained("0123456789abcdef");
+        var path = dir.File(SaliencyHeads.FileName);
+        heads.Save(path, Schedule);
+        var info = SaliencyHeads.ReadInfo(path);
+        Assert.True(PruningScheduleSyntax.SameSchedule(Schedule, info.Schedule!));
+        Assert.Equal((32L, SaliencyHead.InputNormalization, "0123456789abcdef"), (info.HiddenSize!.Value, info.InputNormalization!, info.BaseModel!));
+
+        var other = PruningSchedule.Explicit([new(2, 0.8), new(6, 0.8)]);
+        var e = Assert.Throws<CheckpointException>(() => SaliencyHeads.Load(path, other, 32, CPU));
+        Assert.Contains("the heads were trained for schedule '2:0.8,5:0.8;initial=4,recent=0.1', but this model prunes with '2:0.8,6:0.8;initial=4,recent=0.1'", e.Message);
+        // The same layers with other keep ratios or other always-kept tokens is another schedule too.
+        Assert.Throws<CheckpointException>(() => SaliencyHeads.Load(path, PruningSchedule.Explicit([new(2, 0.8), new(5, 0.7)]), 32, CPU));
+        Assert.Throws<CheckpointException>(() => SaliencyHeads.Load(path, PruningSchedule.Explicit(Schedule.Stages, new AlwaysKeepTokens(2)), 32, CPU));
+        Assert.Contains("read hidden states of width 32, but this model's hidden size is 64",
+            Assert.Throws<CheckpointException>(() => SaliencyHeads.Load(path, Schedule, 64, CPU)).Message);
+        Assert.Contains("trained on a model of signature 0123456789abcdef, but this model's is fedcba9876543210",
+            Assert.Throws<CheckpointException>(() => SaliencyHeads.Load(path, Schedule, 32, CPU, baseModel: "fedcba9876543210")).Message);
+        using var loaded = SaliencyHeads.Load(path, Schedule, 32, CPU, baseModel: "0123456789abcdef");
+        Assert.True(loaded.IsTrained);
+    }
+
+    [Fact]
+    public void Heads_files_without_a_recorded_binding_are_checked_by_tensor_names()
     {
         using var dir = new TempDirectory();
         using var heads = new SaliencyHeads(Schedule, 32, CPU);
         var path = dir.File(SaliencyHeads.FileName);
-        heads.Save(path, Schedule);
+        SafeTensorsFile.Write(path, heads.state_dict()); // as files were written before heads recorded what they serve
+        Assert.Equal(new SaliencyHeads.FileInfo(null, null, null, null), SaliencyHeads.ReadInfo(path));
         var other = PruningSchedule.Explicit([new(2, 0.8), new(6, 0.8)]);
         var e = Assert.Throws<CheckpointException>(() => SaliencyHeads.Load(path, other, 32, CPU));
         Assert.Contains("missing (4): heads.layer_6.fc1.weight", e.Message);
         Assert.Contains("unexpected (4): heads.layer_5.fc1.bias, heads.layer_5.fc1.weight", e.Message);
+        using var loaded = SaliencyHeads.Load(path, Schedule, 32, CPU, baseModel: "0123456789abcdef");
+        Assert.True(loaded.IsTrained);
+    }
+
+    [Fact]
+    public void Pruning_with_heads_never_trained_or_loaded_is_refused()
+    {
+        using var heads = new SaliencyHeads(Schedule, 32, CPU);
+        var e = Assert.Throws<UntrainedHeadsException>(() => new SaliencyHeadScorer(heads));
+        Assert.Contains("never trained or loaded", e.Message);
+        Assert.Contains("sdtp train-heads", e.Message);
+        heads.MarkTrained("0123456789abcdef");
+        _ = new SaliencyHeadScorer(heads);
     }
 
     [Fact]

@@ -16,6 +16,12 @@ internal static class CommonOptions
         Description = "trained heads file to use; default: sdtp_heads.safetensors in the model directory",
     };
 
+    public static Option<string?> Schedule() => new("--schedule")
+    {
+        Description = $"where to prune and how much to keep, for a checkpoint the annotated class does not describe: {Sdtp.Pruning.PruningScheduleSyntax.Summary}; " +
+            "default: the schedule the heads file records, else the annotated TinyLlama's (8 layers)",
+    };
+
     public static Option<EvaluationSuite> Suite(string what, EvaluationSuite fallback = EvaluationSuite.Templates) => new("--suite")
     {
         Description = what,

@@ -7,9 +7,11 @@ using Sdtp.Tokenization;
 namespace Sdtp.Samples.TinyLlama.Commands;
 
 /// <summary>
-/// A loaded checkpoint with its tokenizer, schedule and heads. A checkpoint with the default's layer count is loaded
-/// into the annotated <see cref="TinyLlama"/>, so its generated forward runs; any other goes through the runtime's
-/// reference path with a geometric schedule from layer 1 that keeps about 35% of the tokens.
+/// A loaded checkpoint with its tokenizer, schedule and heads. The schedule is, in order: <c>--schedule</c>, the one
+/// the heads file records, or the annotated <see cref="TinyLlama"/>'s for a checkpoint of its layer count; a checkpoint
+/// with none of them is refused rather than given a schedule nobody chose. When the schedule is the annotated class's,
+/// the checkpoint is loaded into <see cref="TinyLlama"/> and its generated forward runs; otherwise the runtime's
+/// reference path prunes with it.
 /// </summary>
 internal sealed class ModelSession : IDisposable
 {
@@ -38,9 +40,10 @@ internal sealed class ModelSession : IDisposable
     /// <summary>
     /// Loads the checkpoint in <paramref name="directory"/> (the embedded default when null) and, with
     /// <paramref name="loadHeads"/>, its trained heads: <paramref name="headsPath"/>, or the directory's
-    /// <see cref="SaliencyHeads.FileName"/> when null.
+    /// <see cref="SaliencyHeads.FileName"/> when null. <paramref name="schedule"/> is <c>--schedule</c>'s text;
+    /// without <paramref name="needsSchedule"/> (dense generation) a checkpoint without a schedule runs dense.
     /// </summary>
-    public static ModelSession Open(string? directory, bool loadHeads, string? headsPath = null)
+    public static ModelSession Open(string? directory, bool loadHeads, string? headsPath = null, string? schedule = null, bool needsSchedule = true)
     {
         directory ??= DefaultModelDirectory;
         if (!System.IO.Directory.Exists(directory))
@@ -48,37 +51,71 @@ internal sealed class ModelSession : IDisposable
         var configPath = Path.Combine(directory, HuggingFaceCheckpoint.ConfigFile);
         var config = ModelConfig.Load(configPath);
         ModelMemory.EnsureFits(config, Devices.Default, TorchSharp.torch.ScalarType.Float32, configPath);
+        var given = schedule is null ? null : ParseScheduleOption(schedule, config.NumHiddenLayers);
+        if (loadHeads)
+        {
+            headsPath ??= Path.Combine(directory, SaliencyHeads.FileName);
+            if (!File.Exists(headsPath))
+                throw new FileNotFoundException($"{headsPath}: no trained heads (run 'sdtp train-heads --model {directory}', or pass --heads FILE)");
+        }
+        var chosen = given ?? ChooseSchedule(config, configPath, loadHeads ? headsPath : null, needsSchedule);
         var tokenizer = TokenizerLoader.Load(directory);
         LlamaForCausalLM model;
-        PruningSchedule schedule;
         SaliencyHeads heads;
-        if (config.NumHiddenLayers == TinyLlama.SdtpPlan.NumLayers)
+        if (config.NumHiddenLayers == TinyLlama.SdtpPlan.NumLayers && PruningScheduleSyntax.SameSchedule(chosen, TinyLlama.SdtpPlan.Schedule))
         {
             var tiny = new TinyLlama(config);
             HuggingFaceCheckpoint.LoadWeights(tiny, directory);
-            (model, schedule, heads) = (tiny, TinyLlama.SdtpPlan.Schedule, tiny.SdtpHeads);
+            (model, chosen, heads) = (tiny, TinyLlama.SdtpPlan.Schedule, tiny.SdtpHeads);
         }
         else
         {
             model = HuggingFaceCheckpoint.Load(directory, Devices.Default);
-            int stages = config.NumHiddenLayers - 1;
-            schedule = PruningSchedule.Geometric(1, 1, stages, Math.Pow(0.35, 1.0 / stages));
-            heads = new SaliencyHeads(schedule, config.HiddenSize, model.Device, model.DType);
+            heads = new SaliencyHeads(chosen, config.HiddenSize, model.Device, model.DType); // fresh: what train-heads trains
         }
         model.eval();
-        var session = new ModelSession(model, tokenizer, schedule, heads, directory);
-        if (loadHeads)
-        {
-            headsPath ??= session.HeadsPath;
-            if (!File.Exists(headsPath))
-                throw new FileNotFoundException($"{headsPath}: no trained heads (run 'sdtp train-heads --model {directory}', or pass --heads FILE)");
-            session.LoadHeads(headsPath);
-        }
+        var session = new ModelSession(model, tokenizer, chosen, heads, directory);
+        if (loadHeads) session.LoadHeads(headsPath!);
         return session;
     }
 
+    private static PruningSchedule ParseScheduleOption(string text, int layers)
+    {
+        try
+        {
+            return PruningScheduleSyntax.Parse(text, layers);
+        }
+        catch (PruningScheduleException e)
+        {
+            throw new ArgumentException($"--schedule: {e.Message}");
+        }
+    }
+
+    /// <summary>The schedule of a session without <c>--schedule</c>: the heads file's, the annotated class's, or (dense runs only) none.</summary>
+    private static PruningSchedule ChooseSchedule(ModelConfig config, string configPath, string? headsPath, bool needsSchedule)
+    {
+        int layers = config.NumHiddenLayers;
+        if (headsPath is not null && SaliencyHeads.ReadInfo(headsPath).Schedule is { } recorded)
+        {
+            try
+            {
+                return recorded.Validate(layers);
+            }
+            catch (PruningScheduleException e)
+            {
+                throw new CheckpointException($"{headsPath}: the heads' schedule does not fit the {layers}-layer model in {configPath}: {e.Message}");
+            }
+        }
+        if (layers == TinyLlama.SdtpPlan.NumLayers) return TinyLlama.SdtpPlan.Schedule;
+        if (!needsSchedule) return PruningSchedule.Dense;
+        throw new ArgumentException(
+            $"{configPath}: a {layers}-layer checkpoint has no schedule (the annotated TinyLlama class has {TinyLlama.SdtpPlan.NumLayers} layers): " +
+            $"pass --schedule, {PruningScheduleSyntax.Summary}");
+    }
+
     /// <summary>Loads heads of any inner width from <paramref name="path"/> in place of the current ones.</summary>
-    public void LoadHeads(string path) => UseHeads(SaliencyHeads.Load(path, Schedule, Model.Config.HiddenSize, Model.Device, Model.DType));
+    public void LoadHeads(string path) =>
+        UseHeads(SaliencyHeads.Load(path, Schedule, Model.Config.HiddenSize, Model.Device, Model.DType, ModelSignature.Of(Model)));
 
     /// <summary>Makes <paramref name="heads"/> the session's heads (the session disposes them; the replaced ones are disposed now).</summary>
     public void UseHeads(SaliencyHeads heads)

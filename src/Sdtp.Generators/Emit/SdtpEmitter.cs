@@ -102,10 +102,10 @@ internal static class SdtpEmitter
         w.Line($"public {New(model)}global::Sdtp.Pruning.SaliencyHeads SdtpHeads =>");
         w.Line("    sdtpHeads ??= Own(new global::Sdtp.Pruning.SaliencyHeads(SdtpPlan.Schedule, Config.HiddenSize, Device, DType));");
         w.Line();
-        w.Line("/// <summary>Loads trained heads (an <c>sdtp_heads.safetensors</c> file, any inner width), checking every name and shape, in place of the current ones.</summary>");
+        w.Line("/// <summary>Loads trained heads (an <c>sdtp_heads.safetensors</c> file, any inner width), checking every name and shape and the schedule and model they were trained for, in place of the current ones.</summary>");
         w.Line(GeneratedCode);
         w.Line($"public {New(model)}void LoadSdtpHeads(string path) =>");
-        w.Line("    UseSdtpHeads(global::Sdtp.Pruning.SaliencyHeads.Load(path, SdtpPlan.Schedule, Config.HiddenSize, Device, DType));");
+        w.Line("    UseSdtpHeads(global::Sdtp.Pruning.SaliencyHeads.Load(path, SdtpPlan.Schedule, Config.HiddenSize, Device, DType, global::Sdtp.Modeling.ModelSignature.Of(this)));");
         w.Line();
         w.Line("/// <summary>Makes <paramref name=\"heads\"/> this model's heads (disposed with it); the heads they replace are disposed.</summary>");
         w.Line(GeneratedCode);
@@ -125,6 +125,7 @@ internal static class SdtpEmitter
         using (w.Block($"public {New(model)}global::Sdtp.Pruning.PrefillResult SdtpPrefill({Tensor} inputIds, {Tensor}? attentionMask = null, global::Sdtp.Modeling.KvCache? cache = null, global::Sdtp.Pruning.PrefillOptions? options = null)"))
         {
             w.Line("SdtpCheckLayers();");
+            w.Line("SdtpHeads.EnsureTrained();");
             w.Line($"using var scope = {Torch}.NewDisposeScope();");
             w.Line($"using var noGrad = {Torch}.no_grad();");
             w.Line("var state = global::Sdtp.Pruning.PrunedPrefillState.Begin(this, SdtpPlan.AlwaysKeep, inputIds, attentionMask, cache, options);");

@@ -28,8 +28,17 @@ public interface ITokenScorer
 }
 
 /// <summary>SDTP: the stage's trained saliency head scores each token from its hidden state.</summary>
-public sealed class SaliencyHeadScorer(SaliencyHeads heads) : ITokenScorer
+public sealed class SaliencyHeadScorer : ITokenScorer
 {
+    private readonly SaliencyHeads heads;
+
+    /// <summary>A scorer of <paramref name="heads"/>, which must be trained or loaded (<see cref="SaliencyHeads.EnsureTrained"/>).</summary>
+    public SaliencyHeadScorer(SaliencyHeads heads)
+    {
+        heads.EnsureTrained();
+        this.heads = heads;
+    }
+
     /// <inheritdoc/>
     public string Name => "sdtp";
 

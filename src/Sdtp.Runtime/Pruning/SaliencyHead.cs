@@ -47,6 +47,9 @@ public sealed class SaliencyHead : nn.Module<Tensor, Tensor>
         return fc2.forward(nn.functional.gelu(fc1.forward(NormalizeInput(hidden)))).MoveToOuterDisposeScope();
     }
 
+    /// <summary>The name of <see cref="NormalizeInput"/>'s scaling, recorded in heads files: heads trained on other inputs would score nonsense.</summary>
+    public const string InputNormalization = "rms(eps=1e-6)";
+
     /// <summary>hidden / rms(hidden) over the last dimension, computed in fp32 and cast back: the heads' input scaling.</summary>
     public static Tensor NormalizeInput(Tensor hidden)
     {

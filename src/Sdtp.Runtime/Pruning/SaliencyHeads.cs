@@ -107,6 +107,8 @@ public sealed class SaliencyHeads : nn.Module
             target.Fc2.weight!.copy_(cat(parts.Select(p => p.Fc2.weight!).ToArray(), 1) / members.Count);
             target.Fc2.bias!.copy_(stack(parts.Select(p => p.Fc2.bias!).ToArray()).mean([0]));
         }
+        average.IsTrained = members.All(m => m.IsTrained);
+        average.BaseModel = members.Select(m => m.BaseModel).Distinct().Count() == 1 ? first.BaseModel : null;
         return average;
     }
 
@@ -122,25 +124,106 @@ public sealed class SaliencyHeads : nn.Module
 
     private static string KeyOf(int layer) => "layer_" + layer.ToString(CultureInfo.InvariantCulture);
 
-    /// <summary>Writes the heads atomically to <paramref name="path"/>.</summary>
+    /// <summary>
+    /// Whether these heads were trained or loaded from a file: pruning refuses heads that were neither
+    /// (<see cref="EnsureTrained"/>), since fresh heads rank tokens at random.
+    /// </summary>
+    public bool IsTrained { get; private set; }
+
+    /// <summary>The <see cref="Modeling.ModelSignature"/> of the model the heads were trained on, when known.</summary>
+    public string? BaseModel { get; private set; }
+
+    /// <summary>Records that training on the model of signature <paramref name="baseModel"/> produced these heads.</summary>
+    public void MarkTrained(string baseModel)
+    {
+        IsTrained = true;
+        BaseModel = baseModel;
+    }
+
+    /// <summary>Throws <see cref="UntrainedHeadsException"/> unless the heads were trained or loaded.</summary>
+    public void EnsureTrained()
+    {
+        if (!IsTrained)
+            throw new UntrainedHeadsException(
+                "the saliency heads were never trained or loaded, so pruning with them would keep random tokens: load trained heads " +
+                $"(LoadSdtpHeads(path) or SaliencyHeads.Load; '{FileName}' beside a model) or train them ('sdtp train-heads', HeadTrainer)");
+    }
+
+    private static class Keys
+    {
+        public const string Layers = "sdtp.layers", KeepRatios = "sdtp.keep_ratios", Schedule = "sdtp.schedule", HiddenSize = "sdtp.hidden_size",
+            InnerSize = "sdtp.inner_size", InputNormalization = "sdtp.input_norm", BaseModel = "sdtp.base_model";
+    }
+
+    /// <summary>
+    /// Writes the heads atomically to <paramref name="path"/>, with what they are bound to in the header's metadata:
+    /// the schedule, the hidden width, the input normalisation and the base model's signature (when known).
+    /// </summary>
     public void Save(string path, PruningSchedule schedule)
     {
+        CheckFits(this, schedule, HiddenSize);
         var metadata = new Dictionary<string, string>
         {
-            ["sdtp.layers"] = JsonSerializer.Serialize(layers),
-            ["sdtp.keep_ratios"] = JsonSerializer.Serialize(schedule.Stages.Select(s => s.KeepRatio)),
-            ["sdtp.hidden_size"] = HiddenSize.ToString(CultureInfo.InvariantCulture),
-            ["sdtp.inner_size"] = InnerSize.ToString(CultureInfo.InvariantCulture),
+            [Keys.Layers] = JsonSerializer.Serialize(layers),
+            [Keys.KeepRatios] = JsonSerializer.Serialize(schedule.Stages.Select(s => s.KeepRatio)),
+            [Keys.Schedule] = PruningScheduleSyntax.Format(schedule),
+            [Keys.HiddenSize] = HiddenSize.ToString(CultureInfo.InvariantCulture),
+            [Keys.InnerSize] = InnerSize.ToString(CultureInfo.InvariantCulture),
+            [Keys.InputNormalization] = SaliencyHead.InputNormalization,
         };
+        if (BaseModel is not null) metadata[Keys.BaseModel] = BaseModel;
         SafeTensorsFile.Write(path, state_dict(), metadata);
+    }
+
+    /// <summary>
+    /// What a heads file says it is bound to; a field is null when the file does not record it (files written before
+    /// heads recorded their binding have only layers and keep ratios).
+    /// </summary>
+    public sealed record FileInfo(PruningSchedule? Schedule, long? HiddenSize, string? InputNormalization, string? BaseModel);
+
+    /// <summary>Reads the binding recorded in the heads file <paramref name="path"/> without loading its tensors.</summary>
+    public static FileInfo ReadInfo(string path)
+    {
+        using var file = SafeTensorsFile.Open(path);
+        var m = file.Metadata;
+        PruningSchedule? schedule = null;
+        if (m.TryGetValue(Keys.Schedule, out var text))
+        {
+            try
+            {
+                schedule = PruningScheduleSyntax.Parse(text, ScheduleRules.MaxLayers);
+            }
+            catch (PruningScheduleException e)
+            {
+                throw new CheckpointException($"{path}: metadata '{Keys.Schedule}' is not a schedule: {e.Message}");
+            }
+        }
+        long? hidden = null;
+        if (m.TryGetValue(Keys.HiddenSize, out var h))
+            hidden = long.TryParse(h, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value > 0 ? value
+                : throw new CheckpointException($"{path}: metadata '{Keys.HiddenSize}' is '{h}', not a positive whole number");
+        return new FileInfo(schedule, hidden, m.GetValueOrDefault(Keys.InputNormalization), m.GetValueOrDefault(Keys.BaseModel));
     }
 
     /// <summary>
     /// Loads heads for <paramref name="schedule"/> from <paramref name="path"/>, checking names and shapes; their inner
     /// width is read from the file (the first stage's <c>fc1.weight</c>), so averaged heads load like trained ones.
+    /// What the file records is checked too: its schedule, hidden width and input normalisation must be this model's,
+    /// and its base model <paramref name="baseModel"/> (a <see cref="Modeling.ModelSignature"/>) when both are known.
     /// </summary>
-    public static SaliencyHeads Load(string path, PruningSchedule schedule, long hiddenSize, Device? device = null, ScalarType? dtype = null)
+    public static SaliencyHeads Load(string path, PruningSchedule schedule, long hiddenSize, Device? device = null, ScalarType? dtype = null, string? baseModel = null)
     {
+        var info = ReadInfo(path);
+        if (info.Schedule is { } trainedFor && !PruningScheduleSyntax.SameSchedule(trainedFor, schedule))
+            throw new CheckpointException($"{path}: the heads were trained for schedule '{PruningScheduleSyntax.Format(trainedFor)}', " +
+                $"but this model prunes with '{PruningScheduleSyntax.Format(schedule)}'; train heads for this schedule, or run with theirs");
+        if (info.HiddenSize is { } width && width != hiddenSize)
+            throw new CheckpointException($"{path}: the heads read hidden states of width {width}, but this model's hidden size is {hiddenSize}");
+        if (info.InputNormalization is { } norm && norm != SaliencyHead.InputNormalization)
+            throw new CheckpointException($"{path}: the heads expect input normalisation '{norm}', this runtime applies '{SaliencyHead.InputNormalization}'");
+        if (info.BaseModel is { } trainedOn && baseModel is not null && trainedOn != baseModel)
+            throw new CheckpointException($"{path}: the heads were trained on a model of signature {trainedOn}, but this model's is {baseModel} " +
+                "(another architecture or tensor layout); train heads on this model");
         long? inner = null;
         using (var file = SafeTensorsFile.Open(path))
             if (schedule.Stages.Count > 0 && file.Entries.TryGetValue($"heads.{KeyOf(schedule.Stages[0].Layer)}.fc1.weight", out var fc1) && fc1.Shape.Length == 2)
@@ -151,6 +234,8 @@ public sealed class SaliencyHeads : nn.Module
         try
         {
             HuggingFaceCheckpoint.LoadFile(heads, path);
+            heads.IsTrained = true;
+            heads.BaseModel = info.BaseModel ?? baseModel;
             return heads;
         }
         catch
@@ -160,3 +245,6 @@ public sealed class SaliencyHeads : nn.Module
         }
     }
 }
+
+/// <summary>Pruning was asked of heads that were never trained or loaded.</summary>
+public sealed class UntrainedHeadsException(string message) : InvalidOperationException(message);

@@ -110,6 +110,7 @@ public sealed class HeadTrainer : IDisposable
             foreach (var (p, flag) in backbone) p.requires_grad = flag;
             heads.eval();
         }
+        heads.MarkTrained(ModelSignature.Of(model));
         return history;
     }
 

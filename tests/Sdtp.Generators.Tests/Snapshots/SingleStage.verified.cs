@@ -43,10 +43,10 @@ namespace Samples
         public global::Sdtp.Pruning.SaliencyHeads SdtpHeads =>
             sdtpHeads ??= Own(new global::Sdtp.Pruning.SaliencyHeads(SdtpPlan.Schedule, Config.HiddenSize, Device, DType));
 
-        /// <summary>Loads trained heads (an <c>sdtp_heads.safetensors</c> file, any inner width), checking every name and shape, in place of the current ones.</summary>
+        /// <summary>Loads trained heads (an <c>sdtp_heads.safetensors</c> file, any inner width), checking every name and shape and the schedule and model they were trained for, in place of the current ones.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("Sdtp.Generators", "0.1.0")]
         public void LoadSdtpHeads(string path) =>
-            UseSdtpHeads(global::Sdtp.Pruning.SaliencyHeads.Load(path, SdtpPlan.Schedule, Config.HiddenSize, Device, DType));
+            UseSdtpHeads(global::Sdtp.Pruning.SaliencyHeads.Load(path, SdtpPlan.Schedule, Config.HiddenSize, Device, DType, global::Sdtp.Modeling.ModelSignature.Of(this)));
 
         /// <summary>Makes <paramref name="heads"/> this model's heads (disposed with it); the heads they replace are disposed.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("Sdtp.Generators", "0.1.0")]
@@ -63,6 +63,7 @@ namespace Samples
         public global::Sdtp.Pruning.PrefillResult SdtpPrefill(global::TorchSharp.torch.Tensor inputIds, global::TorchSharp.torch.Tensor? attentionMask = null, global::Sdtp.Modeling.KvCache? cache = null, global::Sdtp.Pruning.PrefillOptions? options = null)
         {
             SdtpCheckLayers();
+            SdtpHeads.EnsureTrained();
             using var scope = global::TorchSharp.torch.NewDisposeScope();
             using var noGrad = global::TorchSharp.torch.no_grad();
             var state = global::Sdtp.Pruning.PrunedPrefillState.Begin(this, SdtpPlan.AlwaysKeep, inputIds, attentionMask, cache, options);
