@@ -13,6 +13,10 @@ namespace Sdtp.Samples.TinyLlama;
 [AlwaysKeep(Initial = 4, RecentFraction = 0.1)]
 public sealed partial class TinyLlama : LlamaForCausalLM
 {
-    /// <summary>A model shaped by <paramref name="config"/> on the default device.</summary>
-    public TinyLlama(ModelConfig config) : base(config) { }
+    /// <summary>
+    /// A model shaped by <paramref name="config"/> on the default device, at <paramref name="dtype"/>;
+    /// <see cref="ParameterInit.Uninitialized"/> when a checkpoint's weights are loaded into it next.
+    /// </summary>
+    public TinyLlama(ModelConfig config, TorchSharp.torch.ScalarType dtype = TorchSharp.torch.ScalarType.Float32, ParameterInit init = ParameterInit.Random)
+        : base(config, dtype: dtype, init: init) { }
 }

@@ -50,6 +50,31 @@ public class CheckpointTests
     }
 
     [Fact]
+    public void A_checkpoint_loads_at_its_own_dtype_unless_another_is_asked_for()
+    {
+        using var dir = new TempDirectory();
+        using var model = TinyModels.Random(TinyModels.Config(), dtype: ScalarType.BFloat16);
+        HuggingFaceCheckpoint.Save(model, dir.Path);
+        using (var own = HuggingFaceCheckpoint.Load(dir.Path, CPU))
+            Assert.Equal(ScalarType.BFloat16, own.DType);
+        using (var asked = HuggingFaceCheckpoint.Load(dir.Path, CPU, ScalarType.Float32))
+            Assert.Equal(ScalarType.Float32, asked.DType);
+
+        var config = dir.File("config.json");
+        var json = File.ReadAllText(config);
+        foreach (var (field, expected) in new[] { ("\"dtype\": \"float16\"", ScalarType.Float16), ("\"torch_dtype\": \"auto\"", ScalarType.Float32), ("\"torch_dtype\": \"torch.bfloat16\"", ScalarType.BFloat16) })
+        {
+            File.WriteAllText(config, json.Replace("\"torch_dtype\": \"bfloat16\"", field));
+            using var loaded = HuggingFaceCheckpoint.Load(dir.Path, CPU);
+            Assert.Equal(expected, loaded.DType);
+        }
+        File.WriteAllText(config, json.Replace("\"torch_dtype\": \"bfloat16\"", "\"torch_dtype\": \"int8\""));
+        var e = Assert.Throws<ModelConfigException>(() => HuggingFaceCheckpoint.Load(dir.Path, CPU));
+        Assert.Contains("torch_dtype", e.Message);
+        Assert.Contains("'int8' is not a dtype this runtime loads (float32, bfloat16, float16, float64)", e.Message);
+    }
+
+    [Fact]
     public void Sharded_checkpoint_loads_through_its_index()
     {
         using var dir = new TempDirectory();

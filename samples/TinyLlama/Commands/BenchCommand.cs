@@ -12,16 +12,17 @@ internal static class BenchCommand
     {
         var model = CommonOptions.Model();
         var schedule = CommonOptions.Schedule();
+        var dtype = CommonOptions.DType();
         var heads = CommonOptions.Heads();
         var lengths = new Option<int[]>("--lengths") { Description = "prompt lengths", DefaultValueFactory = _ => [1024, 2048, 4096], AllowMultipleArgumentsPerToken = true };
         var repeats = new Option<int>("--repeats") { Description = "timed runs per configuration (median reported)", DefaultValueFactory = _ => 7 };
         var warmup = new Option<int>("--warmup") { Description = "untimed runs first", DefaultValueFactory = _ => 2 };
-        var command = new Command("bench", "Measure dense vs SDTP prefill latency and peak memory in one run.") { model, schedule, heads, lengths, repeats, warmup };
+        var command = new Command("bench", "Measure dense vs SDTP prefill latency and peak memory in one run.") { model, schedule, dtype, heads, lengths, repeats, warmup };
         command.SetAction(parse =>
         {
             CommonOptions.RequireAtLeastOne("--repeats", parse.GetValue(repeats));
             CommonOptions.RequireNonNegative("--warmup", parse.GetValue(warmup));
-            using var session = ModelSession.Open(parse.GetValue(model), loadHeads: true, parse.GetValue(heads), parse.GetValue(schedule));
+            using var session = ModelSession.Open(parse.GetValue(model), loadHeads: true, parse.GetValue(heads), parse.GetValue(schedule), dtype: CommonOptions.ParseDType(parse.GetValue(dtype)));
             Sdtp.Evaluation.EvaluationSettings.CheckLengths("--lengths", parse.GetValue(lengths)!, session.Model.Config, Path.Combine(session.Directory, "config.json"));
             var bench = new PerformanceBenchmark(session.Model);
             var prefills = new Dictionary<string, Prefill> { ["dense"] = (m, ids, cache) => m.Forward(ids, cache: cache), ["sdtp"] = session.SdtpPrefill() };

@@ -16,6 +16,7 @@ internal static class EvalCommand
     {
         var model = CommonOptions.Model();
         var schedule = CommonOptions.Schedule();
+        var dtype = CommonOptions.DType();
         var heads = CommonOptions.Heads();
         var output = CommonOptions.Out("sdtp-out", "folder for report.json, report.md and the plots");
         var suite = CommonOptions.Suite("Templates: the passkey/multikey/multivalue/lm tasks at 512 and 1024 tokens; Ruler: the RULER-like families on held-out phrasings at 1024 and 2048 tokens, ten depths, plus the training phrasings for dense and sdtp");
@@ -27,7 +28,7 @@ internal static class EvalCommand
         var repeats = new Option<int>("--repeats") { Description = "timed runs per prefill (median)", DefaultValueFactory = _ => 5 };
         var command = new Command("eval", "Evaluate SDTP against dense, oracle, random, window and attention at the same keep budget.")
         {
-            model, schedule, heads, output, suite, samples, baselineSamples, baselines, lengths, latencyLengths, repeats,
+            model, schedule, dtype, heads, output, suite, samples, baselineSamples, baselines, lengths, latencyLengths, repeats,
         };
         command.SetAction(parse =>
         {
@@ -40,7 +41,7 @@ internal static class EvalCommand
             CommonOptions.RequireAtLeastOne("--samples", settings.Grid.SamplesPerCell);
             if (settings.Grid.BaselineSamplesPerCell is int b) CommonOptions.RequireAtLeastOne("--baseline-samples", b);
             OutputChecks.WritableDirectory("--out", parse.GetValue(output)!);
-            using var session = ModelSession.Open(parse.GetValue(model), loadHeads: true, parse.GetValue(heads), parse.GetValue(schedule));
+            using var session = ModelSession.Open(parse.GetValue(model), loadHeads: true, parse.GetValue(heads), parse.GetValue(schedule), dtype: CommonOptions.ParseDType(parse.GetValue(dtype)));
             settings.Validate(session.Model.Config, Path.Combine(session.Directory, "config.json"));
             settings.CheckTasksFit();
             var report = Run(session, settings, parse.GetValue(output)!);

@@ -12,6 +12,7 @@ internal static class GenerateCommand
     {
         var model = CommonOptions.Model();
         var schedule = CommonOptions.Schedule();
+        var dtype = CommonOptions.DType();
         var heads = CommonOptions.Heads();
         var prompt = new Option<string>("--prompt") { Description = "prompt text", Required = true };
         var maxTokens = new Option<int>("--max-tokens") { Description = "most new tokens", DefaultValueFactory = _ => 32 };
@@ -20,7 +21,7 @@ internal static class GenerateCommand
         var seed = new Option<long>("--seed") { Description = "sampling seed", DefaultValueFactory = _ => 0 };
         var dense = new Option<bool>("--dense") { Description = "prefill without pruning" };
         var budget = new Option<int?>("--kv-budget") { Description = "cap each layer's KV cache at this many rows while decoding (sinks + recent)" };
-        var command = new Command("generate", "Generate text from a prompt with SDTP prefill.") { model, schedule, heads, prompt, maxTokens, temperature, topP, seed, dense, budget };
+        var command = new Command("generate", "Generate text from a prompt with SDTP prefill.") { model, schedule, dtype, heads, prompt, maxTokens, temperature, topP, seed, dense, budget };
         command.SetAction(parse =>
         {
             bool isDense = parse.GetValue(dense);
@@ -35,7 +36,7 @@ internal static class GenerateCommand
             options.Validate("--max-tokens", "--temperature", "--top-p");
             if (parse.GetValue(budget) is int kvBudget && kvBudget <= SinkWindowEviction.DefaultSinks)
                 throw new ArgumentException($"--kv-budget must exceed the {SinkWindowEviction.DefaultSinks} attention-sink rows every layer keeps (got {kvBudget})");
-            using var session = ModelSession.Open(parse.GetValue(model), loadHeads: !isDense, parse.GetValue(heads), parse.GetValue(schedule), needsSchedule: !isDense);
+            using var session = ModelSession.Open(parse.GetValue(model), loadHeads: !isDense, parse.GetValue(heads), parse.GetValue(schedule), needsSchedule: !isDense, dtype: CommonOptions.ParseDType(parse.GetValue(dtype)));
             PruningReport? report = null;
             var generator = new TextGenerator(session.Model, isDense ? null : session.SdtpPrefill(r => report = r),
                 parse.GetValue(budget) is int b ? new SinkWindowEviction(b) : null);

@@ -42,15 +42,18 @@ internal sealed class ModelSession : IDisposable
     /// <paramref name="loadHeads"/>, its trained heads: <paramref name="headsPath"/>, or the directory's
     /// <see cref="SaliencyHeads.FileName"/> when null. <paramref name="schedule"/> is <c>--schedule</c>'s text;
     /// without <paramref name="needsSchedule"/> (dense generation) a checkpoint without a schedule runs dense.
+    /// <paramref name="dtype"/> is <c>--dtype</c>'s; the checkpoint's own (<c>torch_dtype</c>) when null.
     /// </summary>
-    public static ModelSession Open(string? directory, bool loadHeads, string? headsPath = null, string? schedule = null, bool needsSchedule = true)
+    public static ModelSession Open(string? directory, bool loadHeads, string? headsPath = null, string? schedule = null, bool needsSchedule = true,
+        TorchSharp.torch.ScalarType? dtype = null)
     {
         directory ??= DefaultModelDirectory;
         if (!System.IO.Directory.Exists(directory))
             throw new DirectoryNotFoundException($"{directory}: model directory not found (pass --model DIR, or run 'sdtp train-base --out {directory}')");
         var configPath = Path.Combine(directory, HuggingFaceCheckpoint.ConfigFile);
         var config = ModelConfig.Load(configPath);
-        ModelMemory.EnsureFits(config, Devices.Default, TorchSharp.torch.ScalarType.Float32, configPath);
+        var chosenDType = dtype ?? config.WeightsDType;
+        ModelMemory.EnsureFits(config, Devices.Default, chosenDType, configPath);
         var given = schedule is null ? null : ParseScheduleOption(schedule, config.NumHiddenLayers);
         if (loadHeads)
         {
@@ -64,13 +67,21 @@ internal sealed class ModelSession : IDisposable
         SaliencyHeads heads;
         if (config.NumHiddenLayers == TinyLlama.SdtpPlan.NumLayers && PruningScheduleSyntax.SameSchedule(chosen, TinyLlama.SdtpPlan.Schedule))
         {
-            var tiny = new TinyLlama(config);
-            HuggingFaceCheckpoint.LoadWeights(tiny, directory);
+            var tiny = new TinyLlama(config, chosenDType, ParameterInit.Uninitialized);
+            try
+            {
+                HuggingFaceCheckpoint.LoadWeights(tiny, directory);
+            }
+            catch
+            {
+                tiny.Dispose();
+                throw;
+            }
             (model, chosen, heads) = (tiny, TinyLlama.SdtpPlan.Schedule, tiny.SdtpHeads);
         }
         else
         {
-            model = HuggingFaceCheckpoint.Load(directory, Devices.Default);
+            model = HuggingFaceCheckpoint.Load(directory, Devices.Default, chosenDType);
             heads = new SaliencyHeads(chosen, config.HiddenSize, model.Device, model.DType); // fresh: what train-heads trains
         }
         model.eval();

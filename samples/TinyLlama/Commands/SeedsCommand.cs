@@ -22,6 +22,7 @@ internal static class SeedsCommand
     {
         var model = CommonOptions.Model();
         var schedule = CommonOptions.Schedule();
+        var dtype = CommonOptions.DType();
         var output = CommonOptions.Out("sdtp-out/seeds", "folder for each seed's heads, seeds.json and seeds.md");
         var seeds = new Option<string>("--seeds") { Description = "comma-separated head-training seeds", DefaultValueFactory = _ => "0,1,2,3,4" };
         var steps = new Option<int>("--steps") { Description = "head-training steps per seed", DefaultValueFactory = _ => 1200 };
@@ -33,7 +34,7 @@ internal static class SeedsCommand
         var tokenLevel = TrainHeadsCommand.TokenLevelTargetsOption();
         var command = new Command("seeds", "Train heads from several seeds, each alone, and report every seed's accuracy, the median and the worst.")
         {
-            model, schedule, output, seeds, steps, markSamples, marked, suite, samples, lengths, tokenLevel,
+            model, schedule, dtype, output, seeds, steps, markSamples, marked, suite, samples, lengths, tokenLevel,
         };
         command.SetAction(parse =>
         {
@@ -46,7 +47,7 @@ internal static class SeedsCommand
             var grid = settings.Grid with { Tasks = settings.Grid.Tasks.Where(t => TaskSuite.ByName(t).IsRetrieval).ToList() };
             var outDirectory = parse.GetValue(output)!;
             OutputChecks.WritableDirectory("--out", outDirectory);
-            using var session = ModelSession.Open(parse.GetValue(model), loadHeads: false, null, parse.GetValue(schedule));
+            using var session = ModelSession.Open(parse.GetValue(model), loadHeads: false, null, parse.GetValue(schedule), dtype: CommonOptions.ParseDType(parse.GetValue(dtype)));
             settings.Validate(session.Model.Config, Path.Combine(session.Directory, "config.json"));
             settings.CheckTasksFit();
             var markedPath = parse.GetValue(marked);

@@ -95,8 +95,8 @@ public sealed class PerformanceBenchmark(LlamaForCausalLM model)
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         using var cache = new KvCache(model.Layers.Count, ids.shape[1] + 1);
-        // item() forces the work to finish, on CUDA as on the CPU.
-        _ = prefill(model, ids, cache).sum().item<float>();
+        // item() forces the work to finish, on CUDA as on the CPU; read as float64, whatever the model's dtype.
+        _ = prefill(model, ids, cache).sum().to_type(ScalarType.Float64).item<double>();
     }
 
     /// <summary>Formats milliseconds for tables.</summary>

@@ -180,7 +180,7 @@ internal static class SdtpEmitter
         {
             w.Line($"var head = heads.ForStage({Int(stage)});");
             w.Line($"using var scope = {Torch}.NewDisposeScope();");
-            w.Line("var input = global::Sdtp.Pruning.SaliencyHead.NormalizeInput(hidden);");
+            w.Line("var input = global::Sdtp.Pruning.SaliencyHead.NormalizeInput(hidden, head.Fc1.weight!.dtype);");
             w.Line($"var inner = {Torch}.nn.functional.gelu({Torch}.nn.functional.linear(input, head.Fc1.weight!, head.Fc1.bias));");
             w.Line($"return {Torch}.nn.functional.linear(inner, head.Fc2.weight!, head.Fc2.bias).MoveToOuterDisposeScope();");
         }

@@ -19,15 +19,18 @@ public static class HuggingFaceCheckpoint
     public const string ConfigFile = "config.json";
 
     /// <summary>
-    /// Builds the model <paramref name="directory"/>'s config describes and loads its weights; <paramref name="checkFinite"/>
-    /// refuses NaN or infinite weights (see <see cref="StateLoader.Load"/>).
+    /// Builds the model <paramref name="directory"/>'s config describes and loads its weights, at
+    /// <paramref name="dtype"/> or, when null, the checkpoint's own (<see cref="ModelConfig.WeightsDType"/>). The
+    /// parameters are allocated uninitialised and filled once, so loading costs no random draw and, at the checkpoint's
+    /// dtype, no conversion. <paramref name="checkFinite"/> refuses NaN or infinite weights (see <see cref="StateLoader.Load"/>).
     /// </summary>
-    public static LlamaForCausalLM Load(string directory, Device? device = null, ScalarType dtype = ScalarType.Float32, bool checkFinite = true)
+    public static LlamaForCausalLM Load(string directory, Device? device = null, ScalarType? dtype = null, bool checkFinite = true)
     {
         var configPath = Path.Combine(directory, ConfigFile);
         var config = ModelConfig.Load(configPath);
-        ModelMemory.EnsureFits(config, device ?? Devices.Default, dtype, configPath);
-        var model = new LlamaForCausalLM(config, device, dtype);
+        var chosen = dtype ?? config.WeightsDType;
+        ModelMemory.EnsureFits(config, device ?? Devices.Default, chosen, configPath);
+        var model = new LlamaForCausalLM(config, device, chosen, ParameterInit.Uninitialized);
         try
         {
             LoadWeights(model, directory, checkFinite: checkFinite);

@@ -14,17 +14,17 @@ public sealed class LlamaAttention : nn.Module
     private readonly int? slidingWindow;
 
     /// <summary>Projections shaped by <paramref name="config"/>.</summary>
-    public LlamaAttention(ModelConfig config, Device? device = null, ScalarType? dtype = null) : base(nameof(LlamaAttention))
+    public LlamaAttention(ModelConfig config, Device? device = null, ScalarType? dtype = null, ParameterInit init = ParameterInit.Random) : base(nameof(LlamaAttention))
     {
         heads = config.NumAttentionHeads;
         kvHeads = config.NumKeyValueHeads;
         headDim = config.HeadDim;
         slidingWindow = config.SlidingWindow;
         var bias = config.AttentionBias;
-        q_proj = nn.Linear(config.HiddenSize, heads * headDim, bias.Query, device, dtype);
-        k_proj = nn.Linear(config.HiddenSize, kvHeads * headDim, bias.Key, device, dtype);
-        v_proj = nn.Linear(config.HiddenSize, kvHeads * headDim, bias.Value, device, dtype);
-        o_proj = nn.Linear(heads * headDim, config.HiddenSize, bias.Output, device, dtype);
+        q_proj = InitializedLayers.Linear(config.HiddenSize, heads * headDim, bias.Query, device, dtype, init);
+        k_proj = InitializedLayers.Linear(config.HiddenSize, kvHeads * headDim, bias.Key, device, dtype, init);
+        v_proj = InitializedLayers.Linear(config.HiddenSize, kvHeads * headDim, bias.Value, device, dtype, init);
+        o_proj = InitializedLayers.Linear(heads * headDim, config.HiddenSize, bias.Output, device, dtype, init);
         RegisterComponents();
     }
 

@@ -14,12 +14,12 @@ public sealed class LlamaDecoderLayer : nn.Module
     private readonly LlamaMlp mlp;
 
     /// <summary>A layer shaped by <paramref name="config"/>.</summary>
-    public LlamaDecoderLayer(ModelConfig config, Device? device = null, ScalarType? dtype = null) : base(nameof(LlamaDecoderLayer))
+    public LlamaDecoderLayer(ModelConfig config, Device? device = null, ScalarType? dtype = null, ParameterInit init = ParameterInit.Random) : base(nameof(LlamaDecoderLayer))
     {
         input_layernorm = new RmsNorm(config.HiddenSize, config.RmsNormEps, device, dtype);
-        self_attn = new LlamaAttention(config, device, dtype);
+        self_attn = new LlamaAttention(config, device, dtype, init);
         post_attention_layernorm = new RmsNorm(config.HiddenSize, config.RmsNormEps, device, dtype);
-        mlp = new LlamaMlp(config, device, dtype);
+        mlp = new LlamaMlp(config, device, dtype, init);
         RegisterComponents();
     }
 

@@ -18,10 +18,11 @@ public class LlamaForCausalLM : nn.Module
     private readonly Linear lm_head;
     private readonly List<IDisposable> owned = [];
 
-    /// <summary>A randomly initialised model shaped by <paramref name="config"/>.</summary>
+    /// <summary>A model shaped by <paramref name="config"/>, randomly initialised unless <paramref name="init"/> says otherwise.</summary>
     /// <param name="device">Where the parameters live; <see cref="Devices.Default"/> when null.</param>
     /// <param name="dtype">Parameter and compute dtype (fp32, bf16 or fp16; fp64 for numerical checks).</param>
-    public LlamaForCausalLM(ModelConfig config, Device? device = null, ScalarType dtype = ScalarType.Float32)
+    /// <param name="init"><see cref="ParameterInit.Uninitialized"/> when a checkpoint's weights are copied in next.</param>
+    public LlamaForCausalLM(ModelConfig config, Device? device = null, ScalarType dtype = ScalarType.Float32, ParameterInit init = ParameterInit.Random)
         : base(nameof(LlamaForCausalLM))
     {
         if (dtype is not (ScalarType.Float32 or ScalarType.BFloat16 or ScalarType.Float16 or ScalarType.Float64))
@@ -29,10 +30,10 @@ public class LlamaForCausalLM : nn.Module
         Config = config;
         device ??= Devices.Default;
         ModelMemory.EnsureFits(config, device, dtype);
-        model = new LlamaModel(config, device, dtype);
+        model = new LlamaModel(config, device, dtype, init);
         lm_head = config.TieWordEmbeddings
             ? nn.Linear(model.EmbedTokens.weight!, null)
-            : nn.Linear(config.HiddenSize, config.VocabSize, hasBias: false, device, dtype);
+            : InitializedLayers.Linear(config.HiddenSize, config.VocabSize, false, device, dtype, init);
         Rotary = new RotaryEmbedding(config);
         RegisterComponents();
     }

@@ -11,11 +11,11 @@ public sealed class LlamaMlp : nn.Module<Tensor, Tensor>
     private readonly Linear down_proj;
 
     /// <summary>Projections shaped by <paramref name="config"/>.</summary>
-    public LlamaMlp(ModelConfig config, Device? device = null, ScalarType? dtype = null) : base(nameof(LlamaMlp))
+    public LlamaMlp(ModelConfig config, Device? device = null, ScalarType? dtype = null, ParameterInit init = ParameterInit.Random) : base(nameof(LlamaMlp))
     {
-        gate_proj = nn.Linear(config.HiddenSize, config.IntermediateSize, config.MlpBias, device, dtype);
-        up_proj = nn.Linear(config.HiddenSize, config.IntermediateSize, config.MlpBias, device, dtype);
-        down_proj = nn.Linear(config.IntermediateSize, config.HiddenSize, config.MlpBias, device, dtype);
+        gate_proj = InitializedLayers.Linear(config.HiddenSize, config.IntermediateSize, config.MlpBias, device, dtype, init);
+        up_proj = InitializedLayers.Linear(config.HiddenSize, config.IntermediateSize, config.MlpBias, device, dtype, init);
+        down_proj = InitializedLayers.Linear(config.IntermediateSize, config.HiddenSize, config.MlpBias, device, dtype, init);
         RegisterComponents();
     }
 

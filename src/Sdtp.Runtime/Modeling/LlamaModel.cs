@@ -12,11 +12,11 @@ public sealed class LlamaModel : nn.Module
     private readonly System.Collections.ObjectModel.ReadOnlyCollection<LlamaDecoderLayer> layersView;
 
     /// <summary>A body shaped by <paramref name="config"/>.</summary>
-    public LlamaModel(ModelConfig config, Device? device = null, ScalarType? dtype = null) : base(nameof(LlamaModel))
+    public LlamaModel(ModelConfig config, Device? device = null, ScalarType? dtype = null, ParameterInit init = ParameterInit.Random) : base(nameof(LlamaModel))
     {
-        embed_tokens = nn.Embedding(config.VocabSize, config.HiddenSize, device: device, dtype: dtype);
+        embed_tokens = InitializedLayers.Embedding(config.VocabSize, config.HiddenSize, device, dtype, init);
         layers = nn.ModuleList(Enumerable.Range(0, config.NumHiddenLayers)
-            .Select(_ => new LlamaDecoderLayer(config, device, dtype)).ToArray());
+            .Select(_ => new LlamaDecoderLayer(config, device, dtype, init)).ToArray());
         norm = new RmsNorm(config.HiddenSize, config.RmsNormEps, device, dtype);
         RegisterComponents();
         layersView = new(layers);

@@ -56,8 +56,34 @@ public sealed record ModelConfig
     public int? BosTokenId { get; init; }
     /// <summary>End-of-sequence token ids (HF allows a list).</summary>
     public IReadOnlyList<int> EosTokenIds { get; init; } = [];
-    /// <summary>HF <c>torch_dtype</c> string, if present (informational; the caller picks the compute dtype).</summary>
+    /// <summary>
+    /// HF <c>torch_dtype</c> (or the newer <c>dtype</c>), if present: the dtype the weights were saved at, which
+    /// <see cref="WeightsDType"/> turns into the dtype the model is loaded at unless the caller picks another.
+    /// </summary>
     public string? TorchDtype { get; init; }
+
+    /// <summary>The dtypes <c>torch_dtype</c> may name, and what each is here.</summary>
+    public static IReadOnlyDictionary<string, TorchSharp.torch.ScalarType> TorchDtypes { get; } = new Dictionary<string, TorchSharp.torch.ScalarType>
+    {
+        ["float32"] = TorchSharp.torch.ScalarType.Float32,
+        ["bfloat16"] = TorchSharp.torch.ScalarType.BFloat16,
+        ["float16"] = TorchSharp.torch.ScalarType.Float16,
+        ["float64"] = TorchSharp.torch.ScalarType.Float64,
+    };
+
+    /// <summary>The checkpoint's own dtype: <see cref="TorchDtype"/>'s, float32 when it names none (as Hugging Face reads it).</summary>
+    public TorchSharp.torch.ScalarType WeightsDType => TorchDtype is null ? TorchSharp.torch.ScalarType.Float32 : TorchDtypes[TorchDtype];
+
+    // "auto" (and no field) means the weights' own dtype, which safetensors files do not state once for all: float32.
+    private static string? TorchDtypeOf(ConfigReader reader, string source)
+    {
+        var field = reader.Has("torch_dtype") ? "torch_dtype" : "dtype";
+        var name = reader.OptionalString(field);
+        if (name is null || name == "auto") return null;
+        var bare = name.StartsWith("torch.", StringComparison.Ordinal) ? name["torch.".Length..] : name;
+        return TorchDtypes.ContainsKey(bare) ? bare
+            : throw new ModelConfigException(source, field, $"'{name}' is not a dtype this runtime loads ({string.Join(", ", TorchDtypes.Keys)})");
+    }
 
     /// <summary>Reads and validates <paramref name="path"/> (a <c>config.json</c>).</summary>
     /// <exception cref="ModelConfigException">The file is missing, malformed, or names something unsupported.</exception>
@@ -144,7 +170,7 @@ public sealed record ModelConfig
             SlidingWindow = slidingWindow,
             BosTokenId = bos,
             EosTokenIds = eosIds,
-            TorchDtype = reader.OptionalString("torch_dtype"),
+            TorchDtype = TorchDtypeOf(reader, source),
         };
     }
 
@@ -212,6 +238,8 @@ public sealed record ModelConfig
     private sealed class ConfigReader(JsonObject root, string source)
     {
         private JsonNode? Node(string field) => root.TryGetPropertyValue(field, out var n) ? n : null;
+
+        public bool Has(string field) => Node(field) is not null;
 
         private ModelConfigException Wrong(string field, JsonNode? node, string expected) =>
             new(source, field, $"expected {expected}, found {(node is null ? "null" : node.ToJsonString())}");

@@ -44,18 +44,21 @@ public sealed class SaliencyHead : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor hidden)
     {
         using var scope = NewDisposeScope();
-        return fc2.forward(nn.functional.gelu(fc1.forward(NormalizeInput(hidden)))).MoveToOuterDisposeScope();
+        return fc2.forward(nn.functional.gelu(fc1.forward(NormalizeInput(hidden, fc1.weight!.dtype)))).MoveToOuterDisposeScope();
     }
 
     /// <summary>The name of <see cref="NormalizeInput"/>'s scaling, recorded in heads files: heads trained on other inputs would score nonsense.</summary>
     public const string InputNormalization = "rms(eps=1e-6)";
 
-    /// <summary>hidden / rms(hidden) over the last dimension, computed in fp32 and cast back: the heads' input scaling.</summary>
-    public static Tensor NormalizeInput(Tensor hidden)
+    /// <summary>
+    /// hidden / rms(hidden) over the last dimension, computed in fp32 (fp64 stays fp64) and given at
+    /// <paramref name="dtype"/>, the heads' own: the heads' input scaling.
+    /// </summary>
+    public static Tensor NormalizeInput(Tensor hidden, ScalarType dtype)
     {
         using var scope = NewDisposeScope();
         var x = hidden.dtype == ScalarType.Float64 ? hidden : hidden.to_type(ScalarType.Float32);
-        return (x * rsqrt(x.pow(2).mean([-1], keepdim: true) + 1e-6)).to_type(hidden.dtype).MoveToOuterDisposeScope();
+        return (x * rsqrt(x.pow(2).mean([-1], keepdim: true) + 1e-6)).to_type(dtype).MoveToOuterDisposeScope();
     }
 
     /// <summary>Keep scores [B, n]: logit(keep) - logit(drop).</summary>

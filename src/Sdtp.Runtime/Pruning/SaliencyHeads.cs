@@ -21,7 +21,7 @@ public sealed class SaliencyHeads : nn.Module
 
     /// <summary>
     /// Randomly initialised heads for the layers of <paramref name="schedule"/>, each with <paramref name="innerSize"/>
-    /// hidden units (default <see cref="SaliencyHead.DefaultInnerSize"/>).
+    /// hidden units (default <see cref="SaliencyHead.DefaultInnerSize"/>), at <see cref="HeadDType"/> of <paramref name="dtype"/>.
     /// </summary>
     public SaliencyHeads(PruningSchedule schedule, long hiddenSize, Device? device = null, ScalarType? dtype = null, long? innerSize = null)
         : this(schedule.Stages.Select(s => s.Layer).ToArray(), hiddenSize, device, dtype, innerSize)
@@ -31,6 +31,7 @@ public sealed class SaliencyHeads : nn.Module
     private SaliencyHeads(int[] layers, long hiddenSize, Device? device, ScalarType? dtype, long? innerSize)
         : base(nameof(SaliencyHeads))
     {
+        dtype = HeadDType(dtype);
         this.layers = layers;
         HiddenSize = hiddenSize;
         InnerSize = innerSize ?? SaliencyHead.DefaultInnerSize(hiddenSize);
@@ -39,6 +40,13 @@ public sealed class SaliencyHeads : nn.Module
             heads.Add((KeyOf(layer), new SaliencyHead(hiddenSize, device, dtype, InnerSize)));
         RegisterComponents();
     }
+
+    /// <summary>
+    /// The dtype heads are kept at for a model of <paramref name="modelDType"/>: fp32, or fp64 for an fp64 model. (Why)
+    /// heads trained in fp16 diverged to NaN within two steps (AdamW's second moments underflow), and at d x d/4 per
+    /// stage fp32 heads cost nothing; their input is normalised in fp32 anyway and their scores are ranked.
+    /// </summary>
+    public static ScalarType HeadDType(ScalarType? modelDType) => modelDType == ScalarType.Float64 ? ScalarType.Float64 : ScalarType.Float32;
 
     /// <summary>Hidden width the heads read.</summary>
     public long HiddenSize { get; }

@@ -138,7 +138,7 @@ namespace Samples
         {
             var head = heads.ForStage(0);
             using var scope = global::TorchSharp.torch.NewDisposeScope();
-            var input = global::Sdtp.Pruning.SaliencyHead.NormalizeInput(hidden);
+            var input = global::Sdtp.Pruning.SaliencyHead.NormalizeInput(hidden, head.Fc1.weight!.dtype);
             var inner = global::TorchSharp.torch.nn.functional.gelu(global::TorchSharp.torch.nn.functional.linear(input, head.Fc1.weight!, head.Fc1.bias));
             return global::TorchSharp.torch.nn.functional.linear(inner, head.Fc2.weight!, head.Fc2.bias).MoveToOuterDisposeScope();
         }
@@ -149,7 +149,7 @@ namespace Samples
         {
             var head = heads.ForStage(1);
             using var scope = global::TorchSharp.torch.NewDisposeScope();
-            var input = global::Sdtp.Pruning.SaliencyHead.NormalizeInput(hidden);
+            var input = global::Sdtp.Pruning.SaliencyHead.NormalizeInput(hidden, head.Fc1.weight!.dtype);
             var inner = global::TorchSharp.torch.nn.functional.gelu(global::TorchSharp.torch.nn.functional.linear(input, head.Fc1.weight!, head.Fc1.bias));
             return global::TorchSharp.torch.nn.functional.linear(inner, head.Fc2.weight!, head.Fc2.bias).MoveToOuterDisposeScope();
         }
@@ -160,7 +160,7 @@ namespace Samples
         {
             var head = heads.ForStage(2);
             using var scope = global::TorchSharp.torch.NewDisposeScope();
-            var input = global::Sdtp.Pruning.SaliencyHead.NormalizeInput(hidden);
+            var input = global::Sdtp.Pruning.SaliencyHead.NormalizeInput(hidden, head.Fc1.weight!.dtype);
             var inner = global::TorchSharp.torch.nn.functional.gelu(global::TorchSharp.torch.nn.functional.linear(input, head.Fc1.weight!, head.Fc1.bias));
             return global::TorchSharp.torch.nn.functional.linear(inner, head.Fc2.weight!, head.Fc2.bias).MoveToOuterDisposeScope();
         }

@@ -185,7 +185,7 @@ namespace Samples
         {
             var head = heads.ForStage(0);
             using var scope = global::TorchSharp.torch.NewDisposeScope();
-            var input = global::Sdtp.Pruning.SaliencyHead.NormalizeInput(hidden);
+            var input = global::Sdtp.Pruning.SaliencyHead.NormalizeInput(hidden, head.Fc1.weight!.dtype);
             var inner = global::TorchSharp.torch.nn.functional.gelu(global::TorchSharp.torch.nn.functional.linear(input, head.Fc1.weight!, head.Fc1.bias));
             return global::TorchSharp.torch.nn.functional.linear(inner, head.Fc2.weight!, head.Fc2.bias).MoveToOuterDisposeScope();
         }
@@ -196,7 +196,7 @@ namespace Samples
         {
             var head = heads.ForStage(1);
             using var scope = global::TorchSharp.torch.NewDisposeScope();
-            var input = global::Sdtp.Pruning.SaliencyHead.NormalizeInput(hidden);
+            var input = global::Sdtp.Pruning.SaliencyHead.NormalizeInput(hidden, head.Fc1.weight!.dtype);
             var inner = global::TorchSharp.torch.nn.functional.gelu(global::TorchSharp.torch.nn.functional.linear(input, head.Fc1.weight!, head.Fc1.bias));
             return global::TorchSharp.torch.nn.functional.linear(inner, head.Fc2.weight!, head.Fc2.bias).MoveToOuterDisposeScope();
         }
@@ -207,7 +207,7 @@ namespace Samples
         {
             var head = heads.ForStage(2);
             using var scope = global::TorchSharp.torch.NewDisposeScope();
-            var input = global::Sdtp.Pruning.SaliencyHead.NormalizeInput(hidden);
+            var input = global::Sdtp.Pruning.SaliencyHead.NormalizeInput(hidden, head.Fc1.weight!.dtype);
             var inner = global::TorchSharp.torch.nn.functional.gelu(global::TorchSharp.torch.nn.functional.linear(input, head.Fc1.weight!, head.Fc1.bias));
             return global::TorchSharp.torch.nn.functional.linear(inner, head.Fc2.weight!, head.Fc2.bias).MoveToOuterDisposeScope();
         }
@@ -218,7 +218,7 @@ namespace Samples
         {
             var head = heads.ForStage(3);
             using var scope = global::TorchSharp.torch.NewDisposeScope();
-            var input = global::Sdtp.Pruning.SaliencyHead.NormalizeInput(hidden);
+            var input = global::Sdtp.Pruning.SaliencyHead.NormalizeInput(hidden, head.Fc1.weight!.dtype);
             var inner = global::TorchSharp.torch.nn.functional.gelu(global::TorchSharp.torch.nn.functional.linear(input, head.Fc1.weight!, head.Fc1.bias));
             return global::TorchSharp.torch.nn.functional.linear(inner, head.Fc2.weight!, head.Fc2.bias).MoveToOuterDisposeScope();
         }
@@ -229,7 +229,7 @@ namespace Samples
         {
             var head = heads.ForStage(4);
             using var scope = global::TorchSharp.torch.NewDisposeScope();
-            var input = global::Sdtp.Pruning.SaliencyHead.NormalizeInput(hidden);
+            var input = global::Sdtp.Pruning.SaliencyHead.NormalizeInput(hidden, head.Fc1.weight!.dtype);
             var inner = global::TorchSharp.torch.nn.functional.gelu(global::TorchSharp.torch.nn.functional.linear(input, head.Fc1.weight!, head.Fc1.bias));
             return global::TorchSharp.torch.nn.functional.linear(inner, head.Fc2.weight!, head.Fc2.bias).MoveToOuterDisposeScope();
         }
@@ -240,7 +240,7 @@ namespace Samples
         {
             var head = heads.ForStage(5);
             using var scope = global::TorchSharp.torch.NewDisposeScope();
-            var input = global::Sdtp.Pruning.SaliencyHead.NormalizeInput(hidden);
+            var input = global::Sdtp.Pruning.SaliencyHead.NormalizeInput(hidden, head.Fc1.weight!.dtype);
             var inner = global::TorchSharp.torch.nn.functional.gelu(global::TorchSharp.torch.nn.functional.linear(input, head.Fc1.weight!, head.Fc1.bias));
             return global::TorchSharp.torch.nn.functional.linear(inner, head.Fc2.weight!, head.Fc2.bias).MoveToOuterDisposeScope();
         }
@@ -251,7 +251,7 @@ namespace Samples
         {
             var head = heads.ForStage(6);
             using var scope = global::TorchSharp.torch.NewDisposeScope();
-            var input = global::Sdtp.Pruning.SaliencyHead.NormalizeInput(hidden);
+            var input = global::Sdtp.Pruning.SaliencyHead.NormalizeInput(hidden, head.Fc1.weight!.dtype);
             var inner = global::TorchSharp.torch.nn.functional.gelu(global::TorchSharp.torch.nn.functional.linear(input, head.Fc1.weight!, head.Fc1.bias));
             return global::TorchSharp.torch.nn.functional.linear(inner, head.Fc2.weight!, head.Fc2.bias).MoveToOuterDisposeScope();
         }
@@ -262,7 +262,7 @@ namespace Samples
         {
             var head = heads.ForStage(7);
             using var scope = global::TorchSharp.torch.NewDisposeScope();
-            var input = global::Sdtp.Pruning.SaliencyHead.NormalizeInput(hidden);
+            var input = global::Sdtp.Pruning.SaliencyHead.NormalizeInput(hidden, head.Fc1.weight!.dtype);
             var inner = global::TorchSharp.torch.nn.functional.gelu(global::TorchSharp.torch.nn.functional.linear(input, head.Fc1.weight!, head.Fc1.bias));
             return global::TorchSharp.torch.nn.functional.linear(inner, head.Fc2.weight!, head.Fc2.bias).MoveToOuterDisposeScope();
         }
@@ -273,7 +273,7 @@ namespace Samples
         {
             var head = heads.ForStage(8);
             using var scope = global::TorchSharp.torch.NewDisposeScope();
-            var input = global::Sdtp.Pruning.SaliencyHead.NormalizeInput(hidden);
+            var input = global::Sdtp.Pruning.SaliencyHead.NormalizeInput(hidden, head.Fc1.weight!.dtype);
             var inner = global::TorchSharp.torch.nn.functional.gelu(global::TorchSharp.torch.nn.functional.linear(input, head.Fc1.weight!, head.Fc1.bias));
             return global::TorchSharp.torch.nn.functional.linear(inner, head.Fc2.weight!, head.Fc2.bias).MoveToOuterDisposeScope();
         }
@@ -284,7 +284,7 @@ namespace Samples
         {
             var head = heads.ForStage(9);
             using var scope = global::TorchSharp.torch.NewDisposeScope();
-            var input = global::Sdtp.Pruning.SaliencyHead.NormalizeInput(hidden);
+            var input = global::Sdtp.Pruning.SaliencyHead.NormalizeInput(hidden, head.Fc1.weight!.dtype);
             var inner = global::TorchSharp.torch.nn.functional.gelu(global::TorchSharp.torch.nn.functional.linear(input, head.Fc1.weight!, head.Fc1.bias));
             return global::TorchSharp.torch.nn.functional.linear(inner, head.Fc2.weight!, head.Fc2.bias).MoveToOuterDisposeScope();
         }
