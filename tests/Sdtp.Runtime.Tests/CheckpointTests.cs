@@ -75,6 +75,17 @@ public class CheckpointTests
     }
 
     [Fact]
+    public void The_finite_check_counts_bad_values_in_every_slice_of_a_large_tensor()
+    {
+        using var big = zeros(5_000_000, dtype: ScalarType.BFloat16);
+        big[10] = tensor(float.PositiveInfinity, ScalarType.BFloat16);
+        big[4_500_000] = tensor(float.NaN, ScalarType.BFloat16); // past the first slice of 2^22 values
+        var e = Assert.Throws<CheckpointException>(() => StateLoader.CheckFinite(big, "w", "f.safetensors"));
+        Assert.Contains("tensor 'w' holds 2 non-finite values (NaN or infinity) of 5000000", e.Message);
+        StateLoader.CheckFinite(zeros(5_000_000), "w", "f.safetensors");
+    }
+
+    [Fact]
     public void Sharded_checkpoint_loads_through_its_index()
     {
         using var dir = new TempDirectory();

@@ -178,22 +178,55 @@ public sealed class SafeTensorsFile : IDisposable
     /// <summary>Reads tensor <paramref name="name"/> into a new CPU tensor of its stored dtype.</summary>
     public Tensor Read(string name)
     {
-        if (!Entries.TryGetValue(name, out var entry))
-            throw new CheckpointException($"{Path}: no tensor named '{name}'");
+        var entry = EntryOf(name);
         var result = empty(entry.Shape, entry.DType, CPU);
+        try
+        {
+            ReadBytes(entry, result);
+            return result;
+        }
+        catch
+        {
+            result.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Whether tensor <paramref name="name"/> can be read straight into <paramref name="target"/>: a contiguous CPU
+    /// tensor of the stored dtype and shape, so loading needs no temporary copy.
+    /// </summary>
+    public bool CanReadInto(string name, Tensor target)
+    {
+        var entry = EntryOf(name);
+        return target.device_type == TorchSharp.DeviceType.CPU && target.dtype == entry.DType && target.is_contiguous()
+            && target.shape.SequenceEqual(entry.Shape);
+    }
+
+    /// <summary>Reads tensor <paramref name="name"/> into <paramref name="target"/>, which <see cref="CanReadInto"/> must accept.</summary>
+    public void ReadInto(string name, Tensor target)
+    {
+        if (!CanReadInto(name, target))
+            throw new ArgumentException($"{Path}: tensor '{name}' cannot be read in place into a {target.dtype} tensor of shape [{string.Join(", ", target.shape)}] on {target.device}", nameof(target));
+        ReadBytes(EntryOf(name), target);
+    }
+
+    private SafeTensorEntry EntryOf(string name) =>
+        Entries.TryGetValue(name, out var entry) ? entry : throw new CheckpointException($"{Path}: no tensor named '{name}'");
+
+    private void ReadBytes(SafeTensorEntry entry, Tensor target)
+    {
         try
         {
             if (entry.End > entry.Begin)
             {
                 stream.Seek(dataStart + entry.Begin, SeekOrigin.Begin);
-                stream.ReadExactly(result.bytes); // straight into the tensor's memory: no managed copy
+                stream.ReadExactly(target.bytes); // straight into the tensor's memory: no managed copy
             }
-            return result;
         }
         catch (Exception e) when (e is not CheckpointException)
         {
-            result.Dispose();
-            throw new CheckpointException($"{Path}: tensor '{name}': reading bytes {dataStart + entry.Begin}-{dataStart + entry.End} failed: {e.Message}");
+            throw new CheckpointException($"{Path}: tensor '{entry.Name}': reading bytes {dataStart + entry.Begin}-{dataStart + entry.End} failed: {e.Message}");
         }
     }
 

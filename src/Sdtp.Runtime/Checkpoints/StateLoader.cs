@@ -5,7 +5,8 @@ namespace Sdtp.Checkpoints;
 /// <summary>
 /// Copies tensors from safetensors files into a module's state. TorchSharp's <c>load_state_dict</c> does not check
 /// shapes, so this checks every name, shape and dtype first and reports every problem in one error; then it reads
-/// and copies one tensor at a time, so peak memory is the module plus one tensor.
+/// one tensor at a time, straight into the module's tensor when the dtype matches and it lives on the CPU, else
+/// through one temporary, so peak memory is the module plus at most one tensor.
 /// </summary>
 public static class StateLoader
 {
@@ -28,7 +29,8 @@ public static class StateLoader
         {
             using var scope = NewDisposeScope();
             var (file, _) = located[name];
-            target.copy_(file.Read(name).to(target.dtype, target.device));
+            if (file.CanReadInto(name, target)) file.ReadInto(name, target);
+            else target.copy_(file.Read(name).to(target.dtype, target.device));
             if (checkFinite) CheckFinite(target, name, file.Path);
         }
     }
@@ -38,7 +40,15 @@ public static class StateLoader
     {
         if (!tensor.is_floating_point()) return;
         using var scope = NewDisposeScope();
-        long bad = tensor.isfinite().logical_not().sum().item<long>();
+        // In slices, so the check's boolean temporaries stay small next to a large embedding table.
+        var flat = tensor.reshape(-1);
+        long bad = 0;
+        for (long start = 0; start < flat.shape[0]; start += FiniteCheckSlice)
+        {
+            using var slice = NewDisposeScope();
+            var part = flat.narrow(0, start, Math.Min(FiniteCheckSlice, flat.shape[0] - start));
+            if (!part.isfinite().all().item<bool>()) bad += part.isfinite().logical_not().sum().item<long>();
+        }
         if (bad > 0)
             throw new CheckpointException($"{path}: tensor '{name}' holds {bad} non-finite value{(bad == 1 ? "" : "s")} (NaN or infinity) of {tensor.numel()}; " +
                 "the file is corrupt or was saved from a diverged run");
@@ -68,6 +78,8 @@ public static class StateLoader
         if (mismatched.Count > 0) lines.Add($"  mismatched ({mismatched.Count}):" + string.Concat(mismatched.Select(m => "\n    " + m)));
         throw new CheckpointException(string.Join('\n', lines));
     }
+
+    private const long FiniteCheckSlice = 1 << 22;
 
     private static bool IsFloating(ScalarType t) =>
         t is ScalarType.Float32 or ScalarType.Float16 or ScalarType.BFloat16 or ScalarType.Float64;

@@ -29,9 +29,11 @@ internal static class InitializedLayers
     public static Embedding Embedding(long count, long width, Device? device, ScalarType? dtype, ParameterInit init)
     {
         if (init == ParameterInit.Random) return nn.Embedding(count, width, device: device, dtype: dtype);
-        // Built on the meta device (its random draw costs nothing there), then given real, unwritten storage. Not
-        // Embedding_from_pretrained: its state_dict() hands out a copy, so a loader's copy_ never reached the table.
-        var embedding = nn.Embedding(count, width, device: new Device(TorchSharp.DeviceType.META), dtype: dtype);
+        // A one-row table given real, unwritten storage of the full size: its forward reads only the weight. Not
+        // Embedding_from_pretrained (its state_dict() hands out a copy, so a loader's copy_ never reached the table),
+        // nor the meta device (TorchSharp 0.107 still allocated the whole table on the CPU for it: +280 MB transient
+        // at 49,152 x 960).
+        var embedding = nn.Embedding(1, width, device: device, dtype: dtype);
         embedding.weight = new Parameter(empty([count, width], dtype, device));
         return embedding;
     }
