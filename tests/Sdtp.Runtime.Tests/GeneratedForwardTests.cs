@@ -105,6 +105,42 @@ public class GeneratedForwardTests
         Assert.Contains("heads sit at layers [1] but the schedule prunes at [1, 2, 4]", e.Message);
     }
 
+    [Theory]
+    [InlineData("generated")]
+    [InlineData("reference")]
+    public void Each_row_of_a_left_padded_batch_is_pruned_as_it_would_be_alone(string path)
+    {
+        using var model = Build(c => new GeneratedTinyLlama(c), 5, 23);
+        int[] lengths = [40, 17, 29];
+        int width = lengths.Max();
+        var rows = lengths.Select((n, r) => Prompt(1, n, 30 + r)).ToArray();
+        using var ids = zeros(lengths.Length, width, dtype: ScalarType.Int64);
+        using var mask = zeros(lengths.Length, width, dtype: ScalarType.Int64);
+        for (int r = 0; r < lengths.Length; r++)
+        {
+            ids[r].narrow(0, width - lengths[r], lengths[r]).copy_(rows[r][0]);
+            mask[r].narrow(0, width - lengths[r], lengths[r]).fill_(1);
+        }
+        var options = new PrefillOptions { RecordKeptPositions = true };
+        PrefillResult Prefill(Tensor input, Tensor? m) => path == "generated"
+            ? model.SdtpPrefill(input, m, options: options)
+            : PrunedPrefill.Run(model, GeneratedTinyLlama.SdtpPlan.Schedule, new SaliencyHeadScorer(model.SdtpHeads), input, m, options: options);
+
+        var batch = Prefill(ids, mask);
+        for (int r = 0; r < lengths.Length; r++)
+        {
+            var alone = Prefill(rows[r], null);
+            for (int s = 0; s < alone.Report.Stages.Count; s++)
+                Assert.Equal(alone.Report.Stages[s].KeptPositions[0], batch.Report.Stages[s].KeptPositions[r]);
+            // The row's own keep counts: the longest row sets the batch's width, shorter rows are padded to it.
+            Assert.Equal(GeneratedTinyLlama.SdtpPlan.Schedule.TokensPerLayer(lengths[r], 5), alone.Report.TokensPerLayer);
+            Assert.True(batch.LastLogits[r].allclose(alone.LastLogits[0], rtol: 0, atol: 1e-5),
+                $"row {r}: {(batch.LastLogits[r] - alone.LastLogits[0]).abs().max().item<float>()}");
+        }
+        Assert.Equal(GeneratedTinyLlama.SdtpPlan.Schedule.TokensPerLayer(width, 5), batch.Report.TokensPerLayer);
+        foreach (var row in rows) row.Dispose();
+    }
+
     [Fact]
     public void The_generated_prefill_refuses_fresh_heads_and_loads_only_heads_of_its_own_model()
     {

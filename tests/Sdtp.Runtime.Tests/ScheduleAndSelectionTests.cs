@@ -81,6 +81,25 @@ public class ScheduleAndSelectionTests
     }
 
     [Fact]
+    public void Per_row_selection_keeps_each_rows_count_with_padding_slots_first()
+    {
+        var alwaysKeep = new AlwaysKeepTokens(1, 0);
+        // The same two rows as above; row 0 keeps 3 of its 5 real tokens, row 1 keeps 5 of its 8.
+        using var valid = tensor(new[] { false, false, false, true, true, true, true, true, true, true, true, true, true, true, true, true }).view(2, 8);
+        using var positions = tensor(new long[] { 0, 0, 0, 0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 5, 6, 7 }).view(2, 8);
+        using var scores = tensor(new float[] { 99, 99, 99, 0, 3, 1, 2, 0, 0, 5, 4, 3, 2, 1, 0, 0 }).view(2, 8);
+        using var forced = TokenSelection.ForcedMask(positions, valid, [5, 8], alwaysKeep);
+        using var kept = TokenSelection.SelectPerRow(scores, forced, valid, [3, 5]);
+        Assert.Equal([false, false, true, true, true], kept.Valid![0].data<bool>().ToArray());
+        Assert.Equal([3L, 4, 7], kept.Indices[0].data<long>().ToArray()[2..]);       // first + last forced, then score 3
+        Assert.Equal([0L, 1, 2, 3, 7], kept.Indices[1].data<long>().ToArray());
+        Assert.True(kept.Valid[1].all().item<bool>());
+        // Without padding and with equal counts no validity is needed.
+        using var full = TokenSelection.SelectPerRow(scores, forced, null, [4, 4]);
+        Assert.Null(full.Valid);
+    }
+
+    [Fact]
     public void Gather_compacts_hidden_states_positions_and_masks_per_row()
     {
         using var hidden = arange(2 * 5 * 3).view(2, 5, 3).to_type(ScalarType.Float32);

@@ -16,7 +16,8 @@ public sealed class PrunedPrefillState
     private readonly PrefillOptions options;
     private readonly KvCache? cache;
     private readonly long[] lengths;
-    private readonly int forcedCount;
+    private readonly int[] forcedPerRow;
+    private long[] presentPerRow; // real tokens of each row still present
     private readonly Tensor originalLast;
     private readonly int[] tokensPerLayer;
     private readonly List<StageReport> stages = [];
@@ -36,7 +37,8 @@ public sealed class PrunedPrefillState
         originalLength = (int)length;
         valid = attentionMask?.to_type(ScalarType.Bool);
         lengths = PrunedPrefill.RowLengths(attentionMask, batch, length);
-        forcedCount = lengths.Max(l => alwaysKeep.ForcedCount((int)l));
+        forcedPerRow = lengths.Select(l => alwaysKeep.ForcedCount((int)l)).ToArray();
+        presentPerRow = (long[])lengths.Clone();
         positions = PositionIds.Continue(cache?.NextPositions, valid, batch, length, inputIds.device);
         originalLast = positions.select(1, -1);
         // Forced tokens are defined on positions counted from this prompt's start.
@@ -62,33 +64,37 @@ public sealed class PrunedPrefillState
     }
 
     /// <summary>
-    /// Stage <paramref name="stage"/> before layer <paramref name="layer"/>: keeps <paramref name="keepRatio"/> of the
-    /// tokens present (see <see cref="PruningSchedule.KeepCount"/>), the forced ones and the best by
-    /// <paramref name="score"/>, which is only called when something is to be dropped.
+    /// Stage <paramref name="stage"/> before layer <paramref name="layer"/>: every row keeps <paramref name="keepRatio"/>
+    /// of its own real tokens present (see <see cref="PruningSchedule.KeepCount"/>, with the row's own forced tokens),
+    /// the forced ones and the best by <paramref name="score"/>, which is only called when something is to be dropped.
+    /// A row of a left-padded batch is pruned as it would be alone; shorter rows are padded on the left to the longest.
     /// </summary>
     public void Prune(int stage, int layer, double keepRatio, Func<StageInput, Tensor> score)
     {
         long present = hidden.shape[1];
-        long k = PruningSchedule.KeepCount(keepRatio, (int)present, forcedCount);
-        if (k < present)
+        var keep = presentPerRow.Select((p, row) => (long)PruningSchedule.KeepCount(keepRatio, (int)p, forcedPerRow[row])).ToArray();
+        if (keep.Where((k, row) => k < presentPerRow[row]).Any())
         {
-            Tensor kept;
+            RowSelection kept;
             using (var stageScope = NewDisposeScope())
             {
                 var scores = score(new StageInput(model, stage, layer, hidden, positions, valid, rope));
                 var forced = TokenSelection.ForcedMask(promptPositions, valid, lengths, alwaysKeep);
-                kept = TokenSelection.Select(scores, forced, valid, k).MoveToOuterDisposeScope();
+                var selection = TokenSelection.SelectPerRow(scores, forced, valid, keep);
+                kept = new RowSelection(selection.Indices.MoveToOuterDisposeScope(), selection.Valid?.MoveToOuterDisposeScope());
             }
-            hidden = Replace(hidden, TokenSelection.Gather(hidden, kept));
-            positions = Replace(positions, TokenSelection.Gather(positions, kept));
-            promptPositions = Replace(promptPositions, TokenSelection.Gather(promptPositions, kept));
-            if (valid is not null) valid = Replace(valid, TokenSelection.Gather(valid, kept));
+            hidden = Replace(hidden, TokenSelection.Gather(hidden, kept.Indices));
+            positions = Replace(positions, TokenSelection.Gather(positions, kept.Indices));
+            promptPositions = Replace(promptPositions, TokenSelection.Gather(promptPositions, kept.Indices));
+            valid?.Dispose();
+            valid = kept.Valid;
             if (options.Positions == PositionMode.Renumbered)
-                positions = Replace(positions, PositionIds.Continue(null, valid, hidden.shape[0], k, hidden.device));
+                positions = Replace(positions, PositionIds.Continue(null, valid, hidden.shape[0], hidden.shape[1], hidden.device));
             rope.Cos.Dispose();
             rope.Sin.Dispose();
             rope = model.RotaryFor(positions);
-            kept.Dispose();
+            kept.Indices.Dispose();
+            presentPerRow = keep;
         }
         stages.Add(new StageReport(stage, layer, (int)present, (int)hidden.shape[1],
             options.RecordKeptPositions ? KeptPositions() : []));

@@ -4,8 +4,9 @@ namespace Sdtp.Pruning;
 
 /// <summary>
 /// Which tokens survive a stage: the forced ones (first real tokens, most recent real tokens), then the best-scored
-/// of the rest, up to the same count k in every batch row. Padding is ranked below every real token, so it is only
-/// kept by a row with fewer than k real tokens. Kept indices are sorted, so the order of tokens is preserved.
+/// of the rest. <see cref="Select"/> keeps one count k in every row (padding is ranked below every real token, so it
+/// is only kept by a row with fewer than k real tokens); <see cref="SelectPerRow"/> keeps each row's own count, as
+/// the pruned prefill does. Kept indices are sorted, so the order of tokens is preserved.
 /// </summary>
 public static class TokenSelection
 {
@@ -46,6 +47,38 @@ public static class TokenSelection
         return sorted.MoveToOuterDisposeScope();
     }
 
+    /// <summary>
+    /// Each row's own selection: row b keeps its forced tokens and its best-scored real tokens, <paramref name="keep"/>[b]
+    /// in all, exactly what the row alone would keep. Rows are padded on the left to the largest count: the indices
+    /// [B, max keep] list a row's padding slots first (any index; their <see cref="RowSelection.Valid"/> is false), then
+    /// its kept tokens in ascending order, so the last slot of every row is its last kept token.
+    /// </summary>
+    /// <param name="scores">[B, n] keep scores, higher = more important.</param>
+    /// <param name="forced">[B, n] bool from <see cref="ForcedMask"/>.</param>
+    /// <param name="valid">[B, n] bool, false for padding; null when none.</param>
+    /// <param name="keep">Tokens each row keeps, each at least its forced count and at most its real tokens.</param>
+    public static RowSelection SelectPerRow(Tensor scores, Tensor forced, Tensor? valid, long[] keep)
+    {
+        long batch = scores.shape[0], n = scores.shape[1];
+        if (keep.Length != batch) throw new ArgumentException($"{keep.Length} keep counts for {batch} rows", nameof(keep));
+        if (keep.Any(k => k < 1 || k > n)) throw new ArgumentOutOfRangeException(nameof(keep), $"every count must be in [1, {n}]: {string.Join(", ", keep)}");
+        long width = keep.Max();
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var priority = scores.detach().to_type(ScalarType.Float32).masked_fill(forced, float.PositiveInfinity);
+        if (valid is not null) priority = priority.masked_fill(valid.logical_not(), float.NegativeInfinity);
+        var (_, best) = priority.topk((int)width, dim: 1, largest: true, sorted: true); // best first
+        // Column j of row b is kept when j < keep[b]; the others become -1 and sort to the front as padding slots.
+        var rank = arange(width, device: scores.device).unsqueeze(0);
+        var counts = tensor(keep, device: scores.device).unsqueeze(1);
+        var isKept = rank < counts;
+        var (ordered, _) = best.masked_fill(isKept.logical_not(), -1).sort(dim: 1);
+        var keptValid = ordered >= 0;
+        var indices = ordered.clamp_min(0);
+        bool anyPadding = valid is not null || keep.Any(k => k < width);
+        return new RowSelection(indices.MoveToOuterDisposeScope(), anyPadding ? keptValid.MoveToOuterDisposeScope() : null);
+    }
+
     /// <summary>Gathers rows <paramref name="indices"/> [B, k] along dim 1 of <paramref name="x"/> [B, n, ...].</summary>
     public static Tensor Gather(Tensor x, Tensor indices)
     {
@@ -54,5 +87,16 @@ public static class TokenSelection
         if (x.dim() == 3) index = indices.unsqueeze(-1).expand(indices.shape[0], indices.shape[1], x.shape[2]);
         else if (x.dim() != 2) throw new ArgumentException($"expected a [B, n] or [B, n, d] tensor, got {x.dim()} dimensions", nameof(x));
         return x.gather(1, index).MoveToOuterDisposeScope();
+    }
+}
+
+/// <summary>The kept slots of a per-row selection: indices [B, k] and their validity [B, k] (null when every slot is a kept token).</summary>
+public sealed record RowSelection(Tensor Indices, Tensor? Valid) : IDisposable
+{
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        Indices.Dispose();
+        Valid?.Dispose();
     }
 }
