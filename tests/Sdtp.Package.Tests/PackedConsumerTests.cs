@@ -21,6 +21,15 @@ public sealed class PackedConsumerTests(ITestOutputHelper output) : IDisposable
         var feed = Path.Combine(work, "feed");
         Run(Root, "dotnet", $"pack src/Sdtp.Runtime/Sdtp.Runtime.csproj -c Release --no-build -o \"{feed}\" -p:Version={version}");
         Assert.True(File.Exists(Path.Combine(feed, $"Sdtp.Runtime.{version}.nupkg")));
+        // Backend-neutral: the package depends on the managed bindings, never on a native libtorch build.
+        using (var package = System.IO.Compression.ZipFile.OpenRead(Path.Combine(feed, $"Sdtp.Runtime.{version}.nupkg")))
+        {
+            using var reader = new StreamReader(package.GetEntry("Sdtp.Runtime.nuspec")!.Open());
+            var nuspec = reader.ReadToEnd();
+            Assert.Contains("<dependency id=\"TorchSharp\" ", nuspec);
+            Assert.DoesNotContain("TorchSharp-cpu", nuspec);
+            Assert.DoesNotContain("libtorch", nuspec);
+        }
 
         var valid = Consumer("ValidConsumer", """
             using Sdtp;
@@ -74,6 +83,10 @@ public sealed class PackedConsumerTests(ITestOutputHelper output) : IDisposable
         Assert.Contains("Keep ratio 1.5 is outside (0, 1]", build);
     }
 
+    // The version the repository builds with (Directory.Packages.props), so the consumer's backend matches the package's bindings.
+    private static string TorchSharpVersion => System.Text.RegularExpressions.Regex.Match(
+        File.ReadAllText(Path.Combine(Root, "Directory.Packages.props")), "Include=\"TorchSharp\" Version=\"([^\"]+)\"").Groups[1].Value;
+
     private string Consumer(string name, string program)
     {
         var directory = Path.Combine(work, name);
@@ -89,6 +102,8 @@ public sealed class PackedConsumerTests(ITestOutputHelper output) : IDisposable
               </PropertyGroup>
               <ItemGroup>
                 <PackageReference Include="Sdtp.Runtime" Version="{version}" />
+                <!-- The package carries no native backend: a consumer picks libtorch's build (CPU here). -->
+                <PackageReference Include="TorchSharp-cpu" Version="{TorchSharpVersion}" />
               </ItemGroup>
             </Project>
             """);
