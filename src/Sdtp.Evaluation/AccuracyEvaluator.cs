@@ -55,7 +55,7 @@ public sealed class AccuracyEvaluator(LlamaForCausalLM model, ITextTokenizer tok
             foreach (var policy in policies)
             {
                 if (cell.Index >= (grid.BaselineSamplesPerCell ?? int.MaxValue) && policy.Name is not ("dense" or "sdtp")) continue;
-                var prefill = PrefillFor(policy.ScorerFor(context));
+                var prefill = PrefillFor(policy, context);
                 double value = cell.Task.IsRetrieval
                     ? (Answers.ExactMatch(model, tokenizer, sample, prefill) ? 1 : 0)
                     : ContinuationLoss(promptIds, answerIds, prefill);
@@ -70,13 +70,23 @@ public sealed class AccuracyEvaluator(LlamaForCausalLM model, ITextTokenizer tok
 
     private sealed record Scored(int Length, double Depth, int Index, double Value);
 
+    /// <summary>
+    /// The prefill of <paramref name="policy"/> for one sample: an SDTP policy bound to an annotated model runs its
+    /// generated forward, any other its scorer's (dense when null, else the reference pruned forward).
+    /// </summary>
+    public Prefill? PrefillFor(IPruningPolicy policy, PolicyContext context) => policy is SdtpPolicy { Generated: { } generated }
+        ? (m, ids, cache) => Recorded(generated.SdtpPrefill(ids, cache: cache))
+        : PrefillFor(policy.ScorerFor(context));
+
     /// <summary>The prefill a policy's scorer implies: dense when null, else the reference pruned forward.</summary>
     public Prefill? PrefillFor(ITokenScorer? scorer) => scorer is null ? null : (m, ids, cache) =>
+        Recorded(PrunedPrefill.Run(m, schedule, scorer, ids, cache: cache));
+
+    private Tensor Recorded(PrefillResult result)
     {
-        var result = PrunedPrefill.Run(m, schedule, scorer, ids, cache: cache);
         lock (Reports) Reports.Add(result.Report);
         return result.LastLogits;
-    };
+    }
 
     /// <summary>Mean next-token loss of <paramref name="continuation"/> after a (possibly pruned) prefill of <paramref name="context"/>.</summary>
     public double ContinuationLoss(IReadOnlyList<int> context, IReadOnlyList<int> continuation, Prefill? prefill)

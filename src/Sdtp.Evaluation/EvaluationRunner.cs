@@ -101,11 +101,18 @@ public sealed record EvaluationProgress(string Part, int Done, int Total);
 /// <summary>
 /// Runs the whole evaluation of one model, schedule and set of trained heads: accuracy of every policy, the
 /// accuracy-vs-budget sweep, head quality, FLOPs, prefill latency, decode and memory. Every speed figure is a ratio to
-/// dense measured in the same run.
+/// dense measured in the same run. When the model is an annotated <c>[SdtpModel]</c> class holding these heads for
+/// this schedule, SDTP's accuracy and speed are measured through its generated forward; otherwise (and in the sweep,
+/// whose schedules differ) through the reference loop.
 /// </summary>
 public sealed class EvaluationRunner(LlamaForCausalLM model, ITextTokenizer tokenizer, PruningSchedule schedule, SaliencyHeads heads,
-    string modelName, Prefill? sdtpPrefill = null)
+    string modelName)
 {
+    /// <summary>The annotated model whose generated forward runs SDTP at <paramref name="forSchedule"/>, or null.</summary>
+    private ISdtpModel? GeneratedFor(PruningSchedule forSchedule) =>
+        model is ISdtpModel annotated && ReferenceEquals(annotated.SdtpHeads, heads) && PruningScheduleSyntax.SameSchedule(annotated.SdtpSchedule, forSchedule)
+            ? annotated : null;
+
     /// <summary>The report of everything <paramref name="settings"/> asks for.</summary>
     public EvaluationReport Run(EvaluationSettings settings, Action<EvaluationProgress>? progress = null)
     {
@@ -134,13 +141,12 @@ public sealed class EvaluationRunner(LlamaForCausalLM model, ITextTokenizer toke
         var perLayer = schedule.TokensPerLayer(flopsLength, model.Config.NumHiddenLayers);
 
         var bench = new PerformanceBenchmark(model);
-        var sdtp = sdtpPrefill ?? evaluator.PrefillFor(new SaliencyHeadScorer(heads))!;
+        // Timed prefills run on synthetic prompts: the policies timed here never read their sample.
+        var timing = new PolicyContext(TaskSuite.EvaluationSample(TaskSuite.All[0], 128, 0.5, 0), [1], [1], 1);
+        var sdtp = evaluator.PrefillFor(policies.Single(p => p.Name == "sdtp"), timing)!;
         var prefills = new Dictionary<string, Prefill> { ["dense"] = (m, ids, cache) => m.Forward(ids, cache: cache), ["sdtp"] = sdtp };
         foreach (var name in new[] { "random", "window", "attention" }.Where(settings.Baselines.Contains))
-        {
-            var scorer = policies.Single(p => p.Name == name).ScorerFor(new PolicyContext(TaskSuite.EvaluationSample(TaskSuite.All[0], 128, 0.5, 0), [1], [1], 1));
-            prefills[name] = evaluator.PrefillFor(scorer)!;
-        }
+            prefills[name] = evaluator.PrefillFor(policies.Single(p => p.Name == name), timing)!;
         var latency = bench.PrefillLatency(prefills, settings.LatencyLengths, settings.Warmup, settings.Repeats,
             p => progress?.Invoke(new(p, 0, 1)));
 
@@ -168,6 +174,7 @@ public sealed class EvaluationRunner(LlamaForCausalLM model, ITextTokenizer toke
             Machine = $"{Environment.OSVersion.Platform} {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, {Environment.ProcessorCount} cores, device {model.Device.type}",
             Model = modelName,
             Schedule = schedule.ToString(),
+            SdtpForward = GeneratedFor(schedule) is null ? "reference" : "generated",
             Tasks = tasks,
             InDistribution = inDistribution,
             PrunedFraction = atLength.Count > 0 ? atLength.Average(r => r.PrunedFraction) : 1 - schedule.TokensPerLayer(flopsLength, model.Config.NumHiddenLayers)[^1] / (double)flopsLength,
@@ -208,7 +215,7 @@ public sealed class EvaluationRunner(LlamaForCausalLM model, ITextTokenizer toke
     /// <summary>The policies named, plus dense and sdtp, in report order.</summary>
     public List<IPruningPolicy> Policies(IReadOnlyList<string> baselines, PruningSchedule forSchedule)
     {
-        var policies = new List<IPruningPolicy> { new DensePolicy(), new SdtpPolicy(heads) };
+        var policies = new List<IPruningPolicy> { new DensePolicy(), new SdtpPolicy(heads) { Generated = GeneratedFor(forSchedule) } };
         foreach (var name in baselines)
             policies.Add(name switch
             {

@@ -78,8 +78,7 @@ internal static class EvalCommand
     {
         Directory.CreateDirectory(outDirectory);
         var runner = new EvaluationRunner(session.Model, session.Tokenizer, session.Schedule, session.Heads,
-            session.Directory == ModelSession.DefaultModelDirectory ? "embedded default (samples/TinyLlama/model)" : session.Directory,
-            session.SdtpPrefill());
+            session.Directory == ModelSession.DefaultModelDirectory ? "embedded default (samples/TinyLlama/model)" : session.Directory);
         AnsiConsole.MarkupLine("evaluating (accuracy, sweep, heads, latency, decode, memory) ...");
         var report = Progress.RunParts(report => runner.Run(settings, p => report(p.Part, p.Done, p.Total)));
         AtomicFile.WriteText(Path.Combine(outDirectory, "report.json"), report.ToJson());

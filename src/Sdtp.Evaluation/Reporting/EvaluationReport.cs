@@ -17,6 +17,9 @@ public sealed record EvaluationReport
     public required string Model { get; init; }
     /// <summary>The schedule, as text.</summary>
     public required string Schedule { get; init; }
+
+    /// <summary>Which forward ran SDTP: "generated" (the annotated class's) or "reference" (the runtime's loop).</summary>
+    public string SdtpForward { get; init; } = "reference";
     /// <summary>Per task, per policy: the scores.</summary>
     public required Dictionary<string, Dictionary<string, PolicyScore>> Tasks { get; init; }
     /// <summary>

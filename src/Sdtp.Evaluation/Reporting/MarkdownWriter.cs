@@ -31,7 +31,7 @@ public static class MarkdownWriter
         var md = new StringBuilder();
         md.AppendLine("# SDTP evaluation report").AppendLine();
         md.AppendLine($"- date: {report.Date}").AppendLine($"- machine: {report.Machine}").AppendLine($"- model: {report.Model}");
-        md.AppendLine($"- schedule: {report.Schedule}").AppendLine($"- run time: {F(report.Seconds, 0)} s").AppendLine();
+        md.AppendLine($"- schedule: {report.Schedule}, SDTP through the {report.SdtpForward} forward").AppendLine($"- run time: {F(report.Seconds, 0)} s").AppendLine();
 
         md.AppendLine("## Accuracy (same keep budget for every policy)").AppendLine();
         AccuracyTable(md, report.Tasks);
