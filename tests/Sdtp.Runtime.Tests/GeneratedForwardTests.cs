@@ -168,6 +168,16 @@ public class GeneratedForwardTests
     }
 
     [Fact]
+    public void Compile_time_keep_counts_equal_the_schedules_at_every_length()
+    {
+        for (int length = 0; length <= 5000; length++)
+        {
+            Assert.Equal(GeneratedTinyLlama.SdtpPlan.Schedule.KeepCounts(length), GeneratedTinyLlama.SdtpPlan.KeepCounts(length));
+            Assert.Equal(GeometricTinyLlama.SdtpPlan.Schedule.KeepCounts(length), GeometricTinyLlama.SdtpPlan.KeepCounts(length));
+        }
+    }
+
+    [Fact]
     public void Generated_training_forward_equals_the_reference_soft_forward()
     {
         var (model, sdtp) = Model("explicit");

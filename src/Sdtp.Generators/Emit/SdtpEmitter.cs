@@ -84,6 +84,15 @@ internal static class SdtpEmitter
             w.Line("/// <summary>The schedule as a runtime value (what the reference path and the trainer take).</summary>");
             w.Line("public static global::Sdtp.Pruning.PruningSchedule Schedule { get; } =");
             w.Line($"    global::Sdtp.Pruning.PruningSchedule.Explicit(new global::Sdtp.Pruning.PruningStage[] {{ {stages} }}, AlwaysKeep);");
+            w.Line("/// <summary>Tokens each stage keeps of a <paramref name=\"length\"/>-token prompt: the schedule's counts, unrolled with its ratios as constants.</summary>");
+            using (w.Block("public static int[] KeepCounts(int length)"))
+            {
+                w.Line("int forced = AlwaysKeep.ForcedCount(length), present = length;");
+                w.Line($"var keep = new int[{Int(model.Stages.Count)}];");
+                for (int s = 0; s < model.Stages.Count; s++)
+                    w.Line($"keep[{Int(s)}] = present = global::Sdtp.Pruning.PruningSchedule.KeepCount({Real(model.Stages[s].Keep)}, present, forced);");
+                w.Line("return keep;");
+            }
             w.Line("/// <summary>Analytic prefill FLOPs, dense and pruned, of a <paramref name=\"sequenceLength\"/>-token prompt (the runtime's formula).</summary>");
             w.Line("public static global::Sdtp.Pruning.FlopsEstimate PrefillFlops(global::Sdtp.Modeling.ModelConfig config, int sequenceLength) =>");
             w.Line("    global::Sdtp.Pruning.PrefillFlops.Estimate(config, Schedule, sequenceLength);");
@@ -129,18 +138,24 @@ internal static class SdtpEmitter
             w.Line($"using var scope = {Torch}.NewDisposeScope();");
             w.Line($"using var noGrad = {Torch}.no_grad();");
             w.Line("var state = global::Sdtp.Pruning.PrunedPrefillState.Begin(this, SdtpPlan.AlwaysKeep, inputIds, attentionMask, cache, options);");
+            w.Line("// Every stage's keep count for every row, from the rows' lengths, before the first layer.");
+            w.Line("var keep = state.KeepPlan(SdtpPlan.KeepCounts);");
+            w.Line("var heads = SdtpHeads;");
             UnrollLayers(w, model, (stage, info) =>
             {
-                w.Line($"// Stage {Int(stage)}: before layer {Int(info.Layer)}, keep {Real(info.Keep)} of the tokens present.");
-                w.Line($"state.Prune({Int(stage)}, {Int(info.Layer)}, {Real(info.Keep)},");
-                w.Line($"    static (input) => SdtpKeepScore(SdtpHeadLogits{Int(stage)}(((global::Sdtp.ISdtpModel)input.Model).SdtpHeads, input.Hidden)));");
+                w.Line($"// Stage {Int(stage)}: before layer {Int(info.Layer)}, keep {Real(info.Keep)} of the tokens present; scored only when some are dropped.");
+                w.Line($"state.Prune({Int(stage)}, {Int(info.Layer)}, keep[{Int(stage)}], state.Drops(keep[{Int(stage)}]) ? SdtpKeepScore(SdtpHeadLogits{Int(stage)}(heads, state.Hidden)) : null);");
             });
             w.Line("return state.Finish();");
         }
         w.Line();
-        w.Line("/// <summary>Keep scores [B, n] from a head's [B, n, 2] logits: logit(keep) - logit(drop).</summary>");
+        w.Line("/// <summary>Keep scores [B, n] from a head's [B, n, 2] logits: logit(keep) - logit(drop); the logits are freed.</summary>");
         w.Line(GeneratedCode);
-        w.Line($"private static {Tensor} SdtpKeepScore({Tensor} logits) => logits.select(-1, 0) - logits.select(-1, 1);");
+        using (w.Block($"private static {Tensor} SdtpKeepScore({Tensor} logits)"))
+        {
+            w.Line($"using var scope = {Torch}.NewDisposeScope();");
+            w.Line("using (logits) return (logits.select(-1, 0) - logits.select(-1, 1)).MoveToOuterDisposeScope();");
+        }
     }
 
     private static void EmitTrainingForward(IndentedWriter w, SdtpModelInfo model)

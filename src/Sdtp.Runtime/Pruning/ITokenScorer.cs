@@ -23,7 +23,7 @@ public interface ITokenScorer
     /// <summary>Short name for reports (<c>sdtp</c>, <c>random</c>, ...).</summary>
     string Name { get; }
 
-    /// <summary>Keep scores [B, n], higher = keep.</summary>
+    /// <summary>Keep scores [B, n], higher = keep: a new tensor, which the pruned prefill disposes once it has selected.</summary>
     Tensor Score(StageInput input);
 }
 

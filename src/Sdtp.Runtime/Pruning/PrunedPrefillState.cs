@@ -22,7 +22,7 @@ public sealed class PrunedPrefillState
     private readonly int[] tokensPerLayer;
     private readonly List<StageReport> stages = [];
     private readonly int originalLength;
-    private Tensor hidden, positions, promptPositions;
+    private Tensor hidden, positions, promptPositions, forced;
     private Tensor? valid;
     private RotaryTable rope;
 
@@ -41,8 +41,9 @@ public sealed class PrunedPrefillState
         presentPerRow = (long[])lengths.Clone();
         positions = PositionIds.Continue(cache?.NextPositions, valid, batch, length, inputIds.device);
         originalLast = positions.select(1, -1);
-        // Forced tokens are defined on positions counted from this prompt's start.
+        // Forced tokens are defined on positions counted from this prompt's start; marked once, then compacted with the rest.
         promptPositions = PositionIds.Continue(null, valid, batch, length, inputIds.device);
+        forced = TokenSelection.ForcedMask(promptPositions, valid, lengths, alwaysKeep);
         hidden = model.Embed(inputIds);
         rope = model.RotaryFor(positions);
         tokensPerLayer = new int[model.Layers.Count];
@@ -64,30 +65,62 @@ public sealed class PrunedPrefillState
     }
 
     /// <summary>
+    /// The keep counts of every stage for every row, [stage][row], from each row's real length through
+    /// <paramref name="keepCounts"/> (a schedule's counts for one prompt length, such as a generated
+    /// <c>SdtpPlan.KeepCounts</c>): computed once, before the first layer.
+    /// </summary>
+    public long[][] KeepPlan(Func<int, int[]> keepCounts)
+    {
+        var perRow = lengths.Select(l => keepCounts((int)l)).ToArray();
+        int stageCount = perRow.Length == 0 ? 0 : perRow[0].Length;
+        return Enumerable.Range(0, stageCount).Select(s => perRow.Select(row => (long)row[s]).ToArray()).ToArray();
+    }
+
+    /// <summary>Whether keeping <paramref name="keep"/> tokens per row drops any: only then does a stage need scores.</summary>
+    public bool Drops(long[] keep)
+    {
+        for (int row = 0; row < keep.Length; row++)
+            if (keep[row] < presentPerRow[row]) return true;
+        return false;
+    }
+
+    /// <summary>
     /// Stage <paramref name="stage"/> before layer <paramref name="layer"/>: every row keeps <paramref name="keepRatio"/>
     /// of its own real tokens present (see <see cref="PruningSchedule.KeepCount"/>, with the row's own forced tokens),
     /// the forced ones and the best by <paramref name="score"/>, which is only called when something is to be dropped.
-    /// A row of a left-padded batch is pruned as it would be alone; shorter rows are padded on the left to the longest.
     /// </summary>
     public void Prune(int stage, int layer, double keepRatio, Func<StageInput, Tensor> score)
     {
-        long present = hidden.shape[1];
         var keep = presentPerRow.Select((p, row) => (long)PruningSchedule.KeepCount(keepRatio, (int)p, forcedPerRow[row])).ToArray();
-        if (keep.Where((k, row) => k < presentPerRow[row]).Any())
+        // The scores stay in the caller's scope: a scope here would also free the compacted tensors Prune makes.
+        Prune(stage, layer, keep, Drops(keep) ? score(new StageInput(model, stage, layer, hidden, positions, valid, rope)) : null);
+    }
+
+    /// <summary>
+    /// Stage <paramref name="stage"/> before layer <paramref name="layer"/>: row b keeps <paramref name="keep"/>[b] of its
+    /// real tokens, its forced ones and the best by <paramref name="scores"/> [B, n] (required when <see cref="Drops"/>;
+    /// disposed here once used), exactly what the row alone would keep; shorter rows are padded on the left to the longest.
+    /// </summary>
+    public void Prune(int stage, int layer, long[] keep, Tensor? scores)
+    {
+        long present = hidden.shape[1];
+        if (Drops(keep))
         {
+            if (scores is null) throw new ArgumentNullException(nameof(scores), $"stage {stage} drops tokens and needs their scores");
             RowSelection kept;
             using (var stageScope = NewDisposeScope())
             {
-                var scores = score(new StageInput(model, stage, layer, hidden, positions, valid, rope));
-                var forced = TokenSelection.ForcedMask(promptPositions, valid, lengths, alwaysKeep);
                 var selection = TokenSelection.SelectPerRow(scores, forced, valid, keep);
                 kept = new RowSelection(selection.Indices.MoveToOuterDisposeScope(), selection.Valid?.MoveToOuterDisposeScope());
             }
+            scores.Dispose();
             hidden = Replace(hidden, TokenSelection.Gather(hidden, kept.Indices));
             positions = Replace(positions, TokenSelection.Gather(positions, kept.Indices));
-            promptPositions = Replace(promptPositions, TokenSelection.Gather(promptPositions, kept.Indices));
+            if (options.RecordKeptPositions) promptPositions = Replace(promptPositions, TokenSelection.Gather(promptPositions, kept.Indices));
+            forced = Replace(forced, TokenSelection.Gather(forced, kept.Indices));
             valid?.Dispose();
             valid = kept.Valid;
+            if (valid is not null) forced = Replace(forced, forced.logical_and(valid)); // a padding slot is never forced
             if (options.Positions == PositionMode.Renumbered)
                 positions = Replace(positions, PositionIds.Continue(null, valid, hidden.shape[0], hidden.shape[1], hidden.device));
             rope.Cos.Dispose();

@@ -106,6 +106,15 @@ public sealed record PruningSchedule
         return Math.Clamp(Math.Max(k, forced), 1, present);
     }
 
+    /// <summary>Tokens each stage keeps of a sequence of <paramref name="length"/> real tokens, in stage order.</summary>
+    public int[] KeepCounts(int length)
+    {
+        var counts = new int[Stages.Count];
+        int present = length, forced = AlwaysKeep.ForcedCount(length);
+        for (int s = 0; s < Stages.Count; s++) counts[s] = present = KeepCount(Stages[s].KeepRatio, present, forced);
+        return counts;
+    }
+
     /// <summary>Tokens that reach each layer for a sequence of <paramref name="length"/> real tokens: the shape of a pruned prefill.</summary>
     public int[] TokensPerLayer(int length, int numLayers)
     {

@@ -28,6 +28,16 @@ namespace Samples
             /// <summary>The schedule as a runtime value (what the reference path and the trainer take).</summary>
             public static global::Sdtp.Pruning.PruningSchedule Schedule { get; } =
                 global::Sdtp.Pruning.PruningSchedule.Explicit(new global::Sdtp.Pruning.PruningStage[] { new(2, 0.8), new(4, 0.75), new(6, 0.5) }, AlwaysKeep);
+            /// <summary>Tokens each stage keeps of a <paramref name="length"/>-token prompt: the schedule's counts, unrolled with its ratios as constants.</summary>
+            public static int[] KeepCounts(int length)
+            {
+                int forced = AlwaysKeep.ForcedCount(length), present = length;
+                var keep = new int[3];
+                keep[0] = present = global::Sdtp.Pruning.PruningSchedule.KeepCount(0.8, present, forced);
+                keep[1] = present = global::Sdtp.Pruning.PruningSchedule.KeepCount(0.75, present, forced);
+                keep[2] = present = global::Sdtp.Pruning.PruningSchedule.KeepCount(0.5, present, forced);
+                return keep;
+            }
             /// <summary>Analytic prefill FLOPs, dense and pruned, of a <paramref name="sequenceLength"/>-token prompt (the runtime's formula).</summary>
             public static global::Sdtp.Pruning.FlopsEstimate PrefillFlops(global::Sdtp.Modeling.ModelConfig config, int sequenceLength) =>
                 global::Sdtp.Pruning.PrefillFlops.Estimate(config, Schedule, sequenceLength);
@@ -67,29 +77,33 @@ namespace Samples
             using var scope = global::TorchSharp.torch.NewDisposeScope();
             using var noGrad = global::TorchSharp.torch.no_grad();
             var state = global::Sdtp.Pruning.PrunedPrefillState.Begin(this, SdtpPlan.AlwaysKeep, inputIds, attentionMask, cache, options);
+            // Every stage's keep count for every row, from the rows' lengths, before the first layer.
+            var keep = state.KeepPlan(SdtpPlan.KeepCounts);
+            var heads = SdtpHeads;
             state.RunLayer(0);
             state.RunLayer(1);
-            // Stage 0: before layer 2, keep 0.8 of the tokens present.
-            state.Prune(0, 2, 0.8,
-                static (input) => SdtpKeepScore(SdtpHeadLogits0(((global::Sdtp.ISdtpModel)input.Model).SdtpHeads, input.Hidden)));
+            // Stage 0: before layer 2, keep 0.8 of the tokens present; scored only when some are dropped.
+            state.Prune(0, 2, keep[0], state.Drops(keep[0]) ? SdtpKeepScore(SdtpHeadLogits0(heads, state.Hidden)) : null);
             state.RunLayer(2);
             state.RunLayer(3);
-            // Stage 1: before layer 4, keep 0.75 of the tokens present.
-            state.Prune(1, 4, 0.75,
-                static (input) => SdtpKeepScore(SdtpHeadLogits1(((global::Sdtp.ISdtpModel)input.Model).SdtpHeads, input.Hidden)));
+            // Stage 1: before layer 4, keep 0.75 of the tokens present; scored only when some are dropped.
+            state.Prune(1, 4, keep[1], state.Drops(keep[1]) ? SdtpKeepScore(SdtpHeadLogits1(heads, state.Hidden)) : null);
             state.RunLayer(4);
             state.RunLayer(5);
-            // Stage 2: before layer 6, keep 0.5 of the tokens present.
-            state.Prune(2, 6, 0.5,
-                static (input) => SdtpKeepScore(SdtpHeadLogits2(((global::Sdtp.ISdtpModel)input.Model).SdtpHeads, input.Hidden)));
+            // Stage 2: before layer 6, keep 0.5 of the tokens present; scored only when some are dropped.
+            state.Prune(2, 6, keep[2], state.Drops(keep[2]) ? SdtpKeepScore(SdtpHeadLogits2(heads, state.Hidden)) : null);
             state.RunLayer(6);
             state.RunLayer(7);
             return state.Finish();
         }
 
-        /// <summary>Keep scores [B, n] from a head's [B, n, 2] logits: logit(keep) - logit(drop).</summary>
+        /// <summary>Keep scores [B, n] from a head's [B, n, 2] logits: logit(keep) - logit(drop); the logits are freed.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("Sdtp.Generators", "0.1.0")]
-        private static global::TorchSharp.torch.Tensor SdtpKeepScore(global::TorchSharp.torch.Tensor logits) => logits.select(-1, 0) - logits.select(-1, 1);
+        private static global::TorchSharp.torch.Tensor SdtpKeepScore(global::TorchSharp.torch.Tensor logits)
+        {
+            using var scope = global::TorchSharp.torch.NewDisposeScope();
+            using (logits) return (logits.select(-1, 0) - logits.select(-1, 1)).MoveToOuterDisposeScope();
+        }
 
         /// <inheritdoc/>
         [global::System.CodeDom.Compiler.GeneratedCode("Sdtp.Generators", "0.1.0")]

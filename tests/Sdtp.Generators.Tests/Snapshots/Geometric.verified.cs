@@ -28,6 +28,23 @@ namespace Samples
             /// <summary>The schedule as a runtime value (what the reference path and the trainer take).</summary>
             public static global::Sdtp.Pruning.PruningSchedule Schedule { get; } =
                 global::Sdtp.Pruning.PruningSchedule.Explicit(new global::Sdtp.Pruning.PruningStage[] { new(2, 0.9), new(3, 0.9), new(4, 0.9), new(5, 0.9), new(6, 0.9), new(7, 0.9), new(8, 0.9), new(9, 0.9), new(10, 0.9), new(11, 0.9) }, AlwaysKeep);
+            /// <summary>Tokens each stage keeps of a <paramref name="length"/>-token prompt: the schedule's counts, unrolled with its ratios as constants.</summary>
+            public static int[] KeepCounts(int length)
+            {
+                int forced = AlwaysKeep.ForcedCount(length), present = length;
+                var keep = new int[10];
+                keep[0] = present = global::Sdtp.Pruning.PruningSchedule.KeepCount(0.9, present, forced);
+                keep[1] = present = global::Sdtp.Pruning.PruningSchedule.KeepCount(0.9, present, forced);
+                keep[2] = present = global::Sdtp.Pruning.PruningSchedule.KeepCount(0.9, present, forced);
+                keep[3] = present = global::Sdtp.Pruning.PruningSchedule.KeepCount(0.9, present, forced);
+                keep[4] = present = global::Sdtp.Pruning.PruningSchedule.KeepCount(0.9, present, forced);
+                keep[5] = present = global::Sdtp.Pruning.PruningSchedule.KeepCount(0.9, present, forced);
+                keep[6] = present = global::Sdtp.Pruning.PruningSchedule.KeepCount(0.9, present, forced);
+                keep[7] = present = global::Sdtp.Pruning.PruningSchedule.KeepCount(0.9, present, forced);
+                keep[8] = present = global::Sdtp.Pruning.PruningSchedule.KeepCount(0.9, present, forced);
+                keep[9] = present = global::Sdtp.Pruning.PruningSchedule.KeepCount(0.9, present, forced);
+                return keep;
+            }
             /// <summary>Analytic prefill FLOPs, dense and pruned, of a <paramref name="sequenceLength"/>-token prompt (the runtime's formula).</summary>
             public static global::Sdtp.Pruning.FlopsEstimate PrefillFlops(global::Sdtp.Modeling.ModelConfig config, int sequenceLength) =>
                 global::Sdtp.Pruning.PrefillFlops.Estimate(config, Schedule, sequenceLength);
@@ -67,54 +84,51 @@ namespace Samples
             using var scope = global::TorchSharp.torch.NewDisposeScope();
             using var noGrad = global::TorchSharp.torch.no_grad();
             var state = global::Sdtp.Pruning.PrunedPrefillState.Begin(this, SdtpPlan.AlwaysKeep, inputIds, attentionMask, cache, options);
+            // Every stage's keep count for every row, from the rows' lengths, before the first layer.
+            var keep = state.KeepPlan(SdtpPlan.KeepCounts);
+            var heads = SdtpHeads;
             state.RunLayer(0);
             state.RunLayer(1);
-            // Stage 0: before layer 2, keep 0.9 of the tokens present.
-            state.Prune(0, 2, 0.9,
-                static (input) => SdtpKeepScore(SdtpHeadLogits0(((global::Sdtp.ISdtpModel)input.Model).SdtpHeads, input.Hidden)));
+            // Stage 0: before layer 2, keep 0.9 of the tokens present; scored only when some are dropped.
+            state.Prune(0, 2, keep[0], state.Drops(keep[0]) ? SdtpKeepScore(SdtpHeadLogits0(heads, state.Hidden)) : null);
             state.RunLayer(2);
-            // Stage 1: before layer 3, keep 0.9 of the tokens present.
-            state.Prune(1, 3, 0.9,
-                static (input) => SdtpKeepScore(SdtpHeadLogits1(((global::Sdtp.ISdtpModel)input.Model).SdtpHeads, input.Hidden)));
+            // Stage 1: before layer 3, keep 0.9 of the tokens present; scored only when some are dropped.
+            state.Prune(1, 3, keep[1], state.Drops(keep[1]) ? SdtpKeepScore(SdtpHeadLogits1(heads, state.Hidden)) : null);
             state.RunLayer(3);
-            // Stage 2: before layer 4, keep 0.9 of the tokens present.
-            state.Prune(2, 4, 0.9,
-                static (input) => SdtpKeepScore(SdtpHeadLogits2(((global::Sdtp.ISdtpModel)input.Model).SdtpHeads, input.Hidden)));
+            // Stage 2: before layer 4, keep 0.9 of the tokens present; scored only when some are dropped.
+            state.Prune(2, 4, keep[2], state.Drops(keep[2]) ? SdtpKeepScore(SdtpHeadLogits2(heads, state.Hidden)) : null);
             state.RunLayer(4);
-            // Stage 3: before layer 5, keep 0.9 of the tokens present.
-            state.Prune(3, 5, 0.9,
-                static (input) => SdtpKeepScore(SdtpHeadLogits3(((global::Sdtp.ISdtpModel)input.Model).SdtpHeads, input.Hidden)));
+            // Stage 3: before layer 5, keep 0.9 of the tokens present; scored only when some are dropped.
+            state.Prune(3, 5, keep[3], state.Drops(keep[3]) ? SdtpKeepScore(SdtpHeadLogits3(heads, state.Hidden)) : null);
             state.RunLayer(5);
-            // Stage 4: before layer 6, keep 0.9 of the tokens present.
-            state.Prune(4, 6, 0.9,
-                static (input) => SdtpKeepScore(SdtpHeadLogits4(((global::Sdtp.ISdtpModel)input.Model).SdtpHeads, input.Hidden)));
+            // Stage 4: before layer 6, keep 0.9 of the tokens present; scored only when some are dropped.
+            state.Prune(4, 6, keep[4], state.Drops(keep[4]) ? SdtpKeepScore(SdtpHeadLogits4(heads, state.Hidden)) : null);
             state.RunLayer(6);
-            // Stage 5: before layer 7, keep 0.9 of the tokens present.
-            state.Prune(5, 7, 0.9,
-                static (input) => SdtpKeepScore(SdtpHeadLogits5(((global::Sdtp.ISdtpModel)input.Model).SdtpHeads, input.Hidden)));
+            // Stage 5: before layer 7, keep 0.9 of the tokens present; scored only when some are dropped.
+            state.Prune(5, 7, keep[5], state.Drops(keep[5]) ? SdtpKeepScore(SdtpHeadLogits5(heads, state.Hidden)) : null);
             state.RunLayer(7);
-            // Stage 6: before layer 8, keep 0.9 of the tokens present.
-            state.Prune(6, 8, 0.9,
-                static (input) => SdtpKeepScore(SdtpHeadLogits6(((global::Sdtp.ISdtpModel)input.Model).SdtpHeads, input.Hidden)));
+            // Stage 6: before layer 8, keep 0.9 of the tokens present; scored only when some are dropped.
+            state.Prune(6, 8, keep[6], state.Drops(keep[6]) ? SdtpKeepScore(SdtpHeadLogits6(heads, state.Hidden)) : null);
             state.RunLayer(8);
-            // Stage 7: before layer 9, keep 0.9 of the tokens present.
-            state.Prune(7, 9, 0.9,
-                static (input) => SdtpKeepScore(SdtpHeadLogits7(((global::Sdtp.ISdtpModel)input.Model).SdtpHeads, input.Hidden)));
+            // Stage 7: before layer 9, keep 0.9 of the tokens present; scored only when some are dropped.
+            state.Prune(7, 9, keep[7], state.Drops(keep[7]) ? SdtpKeepScore(SdtpHeadLogits7(heads, state.Hidden)) : null);
             state.RunLayer(9);
-            // Stage 8: before layer 10, keep 0.9 of the tokens present.
-            state.Prune(8, 10, 0.9,
-                static (input) => SdtpKeepScore(SdtpHeadLogits8(((global::Sdtp.ISdtpModel)input.Model).SdtpHeads, input.Hidden)));
+            // Stage 8: before layer 10, keep 0.9 of the tokens present; scored only when some are dropped.
+            state.Prune(8, 10, keep[8], state.Drops(keep[8]) ? SdtpKeepScore(SdtpHeadLogits8(heads, state.Hidden)) : null);
             state.RunLayer(10);
-            // Stage 9: before layer 11, keep 0.9 of the tokens present.
-            state.Prune(9, 11, 0.9,
-                static (input) => SdtpKeepScore(SdtpHeadLogits9(((global::Sdtp.ISdtpModel)input.Model).SdtpHeads, input.Hidden)));
+            // Stage 9: before layer 11, keep 0.9 of the tokens present; scored only when some are dropped.
+            state.Prune(9, 11, keep[9], state.Drops(keep[9]) ? SdtpKeepScore(SdtpHeadLogits9(heads, state.Hidden)) : null);
             state.RunLayer(11);
             return state.Finish();
         }
 
-        /// <summary>Keep scores [B, n] from a head's [B, n, 2] logits: logit(keep) - logit(drop).</summary>
+        /// <summary>Keep scores [B, n] from a head's [B, n, 2] logits: logit(keep) - logit(drop); the logits are freed.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("Sdtp.Generators", "0.1.0")]
-        private static global::TorchSharp.torch.Tensor SdtpKeepScore(global::TorchSharp.torch.Tensor logits) => logits.select(-1, 0) - logits.select(-1, 1);
+        private static global::TorchSharp.torch.Tensor SdtpKeepScore(global::TorchSharp.torch.Tensor logits)
+        {
+            using var scope = global::TorchSharp.torch.NewDisposeScope();
+            using (logits) return (logits.select(-1, 0) - logits.select(-1, 1)).MoveToOuterDisposeScope();
+        }
 
         /// <inheritdoc/>
         [global::System.CodeDom.Compiler.GeneratedCode("Sdtp.Generators", "0.1.0")]
