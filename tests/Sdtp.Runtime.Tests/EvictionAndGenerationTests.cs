@@ -50,7 +50,25 @@ public class EvictionAndGenerationTests
         Assert.Equal(5, tokens.Count);
         var report = Assert.Single(reports);
         Assert.Equal([60, 42, 29, 20], report.TokensPerLayer); // 0.7 per stage, rounded half up
-        Assert.All(budgets, max => Assert.True(max <= 16));
+        Assert.All(budgets, max => Assert.True(max <= eviction.MaxRows));
+    }
+
+    [Fact]
+    public void Eviction_trims_once_a_layer_exceeds_budget_plus_block_and_keeps_the_same_rows_as_trimming_every_token()
+    {
+        using var model = TinyModels.Random(TinyModels.Config(layers: 2));
+        using var cache = new KvCache(model.Layers.Count);
+        using var noGrad = no_grad();
+        model.Forward(tensor(Prompt.Take(24).Select(t => (long)t).ToArray()).unsqueeze(0), cache: cache).Dispose();
+        var eviction = new SinkWindowEviction(budget: 20, sinks: 4, block: 4);
+        eviction.Apply(cache);
+        Assert.Equal(24, cache.Layers[0].Length); // 20 + 4 still fits
+        model.Forward(tensor(new long[] { 7 }).unsqueeze(0), cache: cache).Dispose();
+        var before = cache.Layers[0].Keys.clone();
+        eviction.Apply(cache);
+        Assert.Equal(20, cache.Layers[0].Length); // 25 > 24: back to the budget, sinks and the newest 16
+        Assert.True(cache.Layers[0].Keys.narrow(2, 4, 16).equal(before.narrow(2, 9, 16)).all().item<bool>());
+        Assert.Equal(2, new SinkWindowEviction(budget: 16).Block);
     }
 
     [Fact]

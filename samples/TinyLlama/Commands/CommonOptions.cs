@@ -49,6 +49,13 @@ internal static class CommonOptions
         DefaultValueFactory = _ => fallback,
     };
 
+    /// <summary>Refuses a <c>--kv-budget</c> that leaves no room beside the attention sinks every layer keeps.</summary>
+    public static void RequireKvBudget(int budget)
+    {
+        if (budget <= Sdtp.Pruning.SinkWindowEviction.DefaultSinks)
+            throw new ArgumentException($"--kv-budget must exceed the {Sdtp.Pruning.SinkWindowEviction.DefaultSinks} attention-sink rows every layer keeps (got {budget})");
+    }
+
     /// <summary>Refuses a count option below 1 in one line that names it; commands call it before anything loads.</summary>
     public static void RequireAtLeastOne(string option, int value)
     {

@@ -20,7 +20,7 @@ internal static class GenerateCommand
         var topP = new Option<double>("--top-p") { Description = "nucleus sampling mass", DefaultValueFactory = _ => 1.0 };
         var seed = new Option<long>("--seed") { Description = "sampling seed", DefaultValueFactory = _ => 0 };
         var dense = new Option<bool>("--dense") { Description = "prefill without pruning" };
-        var budget = new Option<int?>("--kv-budget") { Description = "cap each layer's KV cache at this many rows while decoding (sinks + recent)" };
+        var budget = new Option<int?>("--kv-budget") { Description = "cap each layer's KV cache while decoding: trimmed to this many rows (sinks + recent) whenever it exceeds them by an eighth" };
         var command = new Command("generate", "Generate text from a prompt with SDTP prefill.") { model, schedule, dtype, heads, prompt, maxTokens, temperature, topP, seed, dense, budget };
         command.SetAction(parse =>
         {
@@ -34,8 +34,7 @@ internal static class GenerateCommand
                 MaxNewTokens = parse.GetValue(maxTokens), Temperature = parse.GetValue(temperature), TopP = parse.GetValue(topP), Seed = parse.GetValue(seed),
             };
             options.Validate("--max-tokens", "--temperature", "--top-p");
-            if (parse.GetValue(budget) is int kvBudget && kvBudget <= SinkWindowEviction.DefaultSinks)
-                throw new ArgumentException($"--kv-budget must exceed the {SinkWindowEviction.DefaultSinks} attention-sink rows every layer keeps (got {kvBudget})");
+            if (parse.GetValue(budget) is int kvBudget) CommonOptions.RequireKvBudget(kvBudget);
             using var session = ModelSession.Open(parse.GetValue(model), loadHeads: !isDense, parse.GetValue(heads), parse.GetValue(schedule), needsSchedule: !isDense, dtype: CommonOptions.ParseDType(parse.GetValue(dtype)));
             PruningReport? report = null;
             var generator = new TextGenerator(session.Model, isDense ? null : session.SdtpPrefill(r => report = r),

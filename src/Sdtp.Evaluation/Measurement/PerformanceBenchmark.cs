@@ -45,6 +45,27 @@ public sealed class PerformanceBenchmark(LlamaForCausalLM model)
         return rows;
     }
 
+    /// <summary>A way to decode for <see cref="DecodeSpeeds"/>: a prefill and, optionally, an eviction policy applied after it and after every token.</summary>
+    public sealed record DecodeSetup(Prefill Prefill, IKvCacheEviction? Eviction = null);
+
+    /// <summary>
+    /// Median decode tokens per second of each named setup after a <paramref name="length"/>-token prompt: every run
+    /// prefills (untimed), then times <paramref name="tokens"/> greedy steps; runs are interleaved across setups
+    /// (<paramref name="warmup"/> untimed rounds, then <paramref name="repeats"/> timed ones), as prefill latency is.
+    /// </summary>
+    public Dictionary<string, double> DecodeSpeeds(IReadOnlyDictionary<string, DecodeSetup> setups, int length, int tokens, int warmup, int repeats)
+    {
+        var names = setups.Keys.ToList();
+        var speeds = names.ToDictionary(n => n, _ => new List<double>());
+        for (int round = 0; round < warmup + repeats; round++)
+            foreach (var name in names)
+            {
+                var (_, perSecond) = Decode(setups[name].Prefill, length, tokens, setups[name].Eviction);
+                if (round >= warmup) speeds[name].Add(perSecond);
+            }
+        return names.ToDictionary(n => n, n => Timing.Median(speeds[n]));
+    }
+
     /// <summary>KV-cache bytes right after prefill and decode tokens per second over <paramref name="tokens"/> greedy steps.</summary>
     public (long CacheBytes, double TokensPerSecond) Decode(Prefill prefill, int length, int tokens, IKvCacheEviction? eviction = null)
     {

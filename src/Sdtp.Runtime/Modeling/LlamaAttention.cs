@@ -52,12 +52,7 @@ public sealed class LlamaAttention : nn.Module
             throw new NotSupportedException(
                 $"{k.shape[2]} keys exceed the config's sliding_window of {window}; sliding-window attention is not implemented");
 
-        if (kvHeads != heads)
-        {
-            k = k.repeat_interleave(heads / kvHeads, dim: 1);
-            v = v.repeat_interleave(heads / kvHeads, dim: 1);
-        }
-        var attended = ScaledDotProductAttention.Attend(q, k, v, keyValid, keyKeep);
+        var attended = ScaledDotProductAttention.Attend(q, k, v, keyValid, keyKeep); // grouped-query attention handled there
         var merged = attended.transpose(1, 2).reshape(b, t, heads * headDim);
         return o_proj.forward(merged).MoveToOuterDisposeScope();
     }

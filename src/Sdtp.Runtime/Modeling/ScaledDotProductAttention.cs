@@ -11,15 +11,40 @@ public static class ScaledDotProductAttention
 {
     /// <summary>
     /// Attention of <paramref name="query"/> [B, H, Tq, D] over <paramref name="key"/>/<paramref name="value"/>
-    /// [B, H, Tk, D], where the queries are the LAST Tq of the Tk key positions.
+    /// [B, KVH, Tk, D], where the queries are the LAST Tq of the Tk key positions. With fewer key/value heads than query
+    /// heads (grouped-query attention, H a multiple of KVH), one new token (decode) attends through a view that groups
+    /// its query heads by key/value head, so the cache is never copied; a block of queries repeats the key/value heads.
     /// </summary>
     /// <param name="keyValid">[B, Tk] bool, false for padding keys; null when every key is real.</param>
     /// <param name="keyKeep">Soft pruning: [B, Tk] keep mask in [0, 1] (see <see cref="AttendWithKeepMask"/>); null for none.</param>
     public static Tensor Attend(Tensor query, Tensor key, Tensor value, Tensor? keyValid = null, Tensor? keyKeep = null)
     {
+        long heads = query.shape[1], kvHeads = key.shape[1];
+        if (kvHeads != heads)
+        {
+            if (heads % kvHeads != 0) throw new ArgumentException($"{heads} query heads cannot share {kvHeads} key/value heads");
+            using var groupScope = NewDisposeScope();
+            if (query.shape[2] == 1 && keyKeep is null)
+            {
+                // [B, H, 1, D] -> [B, KVH, G, D]: the G query heads of a key/value head become its G queries. With one
+                // position there is no causal order among them, and padding masks broadcast over them.
+                long b = query.shape[0], d = query.shape[3], group = heads / kvHeads;
+                var grouped = Attend(query.reshape(b, kvHeads, group, d), key, value, keyValid, null, allSeeEveryKey: true);
+                return grouped.reshape(b, heads, 1, d).MoveToOuterDisposeScope();
+            }
+            key = key.repeat_interleave(heads / kvHeads, dim: 1);
+            value = value.repeat_interleave(heads / kvHeads, dim: 1);
+            return Attend(query, key, value, keyValid, keyKeep).MoveToOuterDisposeScope();
+        }
+        return Attend(query, key, value, keyValid, keyKeep, allSeeEveryKey: false);
+    }
+
+    // allSeeEveryKey: the queries are the groups of one position's heads, which all sit after every key.
+    private static Tensor Attend(Tensor query, Tensor key, Tensor value, Tensor? keyValid, Tensor? keyKeep, bool allSeeEveryKey)
+    {
         if (keyKeep is not null) return AttendWithKeepMask(query, key, value, keyValid, keyKeep);
         using var scope = NewDisposeScope();
-        long tq = query.shape[2], tk = key.shape[2];
+        long tq = allSeeEveryKey ? 1 : query.shape[2], tk = key.shape[2];
         if (tq > tk)
             throw new ArgumentException($"attention got {tq} queries but only {tk} keys; queries must be the last keys");
         Tensor result;
