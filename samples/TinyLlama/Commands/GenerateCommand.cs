@@ -45,13 +45,11 @@ internal static class GenerateCommand
                 throw new ArgumentException($"--prompt is {ids.Count} tokens, more than the model's context of {context} (max_position_embeddings in {Path.Combine(session.Directory, "config.json")})");
             if ((long)ids.Count + options.MaxNewTokens > context)
                 throw new ArgumentException($"--max-tokens {options.MaxNewTokens}: the prompt ({ids.Count} tokens) leaves room for at most {context - ids.Count} new tokens in the model's context of {context}");
-            var produced = new List<int>();
+            // Whole characters only: a byte-level tokenizer spreads one multi-byte character over several tokens.
+            var detokenizer = new IncrementalDetokenizer(session.Tokenizer);
             foreach (var token in generator.Generate(ids, options))
-            {
-                produced.Add(token);
-                Console.Write(session.Tokenizer.Decode([token]));
-            }
-            Console.WriteLine();
+                Console.Write(detokenizer.Push(token));
+            Console.WriteLine(detokenizer.Flush());
             if (report is not null)
                 AnsiConsole.MarkupLineInterpolated($"[grey]prompt {ids.Count} tokens; tokens per layer {string.Join(", ", report.TokensPerLayer)} (pruned {report.PrunedFraction:P0})[/]");
             return 0;
