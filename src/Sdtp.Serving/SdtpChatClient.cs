@@ -1,0 +1,216 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+using Microsoft.Extensions.AI;
+using Sdtp.Generation;
+using Sdtp.Pruning;
+
+namespace Sdtp.Serving;
+
+/// <summary>
+/// A Microsoft.Extensions.AI chat client over a loaded model: renders the conversation with the model's chat template,
+/// prefills it with SDTP (or densely), and generates the reply, whole or streamed. It honours
+/// <see cref="ChatOptions.MaxOutputTokens"/>, <see cref="ChatOptions.Temperature"/>, <see cref="ChatOptions.TopP"/>,
+/// <see cref="ChatOptions.StopSequences"/> and <see cref="ChatOptions.Seed"/>; <c>AdditionalProperties["sdtp"] = false</c>
+/// runs a request dense. Usage reports prompt and completion tokens and, for an SDTP prefill, the tokens each layer
+/// kept (<c>sdtp_kept_layer_N</c>) and the prefill's milliseconds (<c>prefill_ms</c>). One request runs at a time;
+/// cancellation stops generation before the next token.
+/// </summary>
+public sealed class SdtpChatClient(ServedModel served) : IChatClient
+{
+    /// <summary>The <see cref="ChatOptions.AdditionalProperties"/> key that turns SDTP off for a request (<c>false</c>).</summary>
+    public const string SdtpOption = "sdtp";
+
+    /// <summary>Reply tokens when a request names no <see cref="ChatOptions.MaxOutputTokens"/>.</summary>
+    public const int DefaultMaxOutputTokens = 256;
+
+    private readonly SemaphoreSlim gate = new(1, 1);
+
+    /// <inheritdoc/>
+    public async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        var text = new System.Text.StringBuilder();
+        ChatResponseUpdate? last = null;
+        UsageDetails? usage = null;
+        await foreach (var update in GetStreamingResponseAsync(messages, options, cancellationToken).ConfigureAwait(false))
+        {
+            text.Append(update.Text);
+            usage = update.Contents.OfType<UsageContent>().FirstOrDefault()?.Details ?? usage;
+            last = update;
+        }
+        return new ChatResponse(new ChatMessage(ChatRole.Assistant, text.ToString()))
+        {
+            ModelId = served.ModelId,
+            ResponseId = last?.ResponseId,
+            FinishReason = last?.FinishReason,
+            Usage = usage,
+            CreatedAt = last?.CreatedAt,
+        };
+    }
+
+    /// <inheritdoc/>
+    public async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var request = Prepare(messages.ToList(), options);
+        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        // Stops the producer when the caller cancels or the reply ends early (a stop token or sequence).
+        using var halt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        Task? producer = null;
+        try
+        {
+            var responseId = "chatcmpl-" + Guid.NewGuid().ToString("N");
+            var created = DateTimeOffset.UtcNow;
+            var tokens = Channel.CreateUnbounded<int>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+            PruningReport? report = null;
+            double prefillMs = 0;
+            // Generation is synchronous libtorch work: it runs on a pool thread and hands each token over.
+            producer = Task.Run(() =>
+            {
+                try
+                {
+                    var watch = Stopwatch.StartNew();
+                    Prefill? prefill = request.UseSdtp ? (m, ids, cache) =>
+                    {
+                        var result = served.SdtpPrefill!(m, ids, cache);
+                        report = result.Report;
+                        prefillMs = watch.Elapsed.TotalMilliseconds;
+                        return result.LastLogits;
+                    } : (m, ids, cache) =>
+                    {
+                        var logits = m.Forward(ids, cache: cache);
+                        prefillMs = watch.Elapsed.TotalMilliseconds;
+                        return logits;
+                    };
+                    foreach (var token in new TextGenerator(served.Model, prefill).Generate(request.PromptIds, request.Generation))
+                    {
+                        if (halt.IsCancellationRequested) break;
+                        tokens.Writer.TryWrite(token);
+                    }
+                    tokens.Writer.Complete();
+                }
+                catch (Exception e)
+                {
+                    tokens.Writer.Complete(e);
+                }
+            }, CancellationToken.None);
+
+            var detokenizer = new IncrementalDetokenizer(served.Tokenizer);
+            var stops = new StopSequenceFilter(request.StopStrings);
+            var stopIds = request.Generation.StopTokenIds!.ToHashSet();
+            int generated = 0;
+            bool endedByStop = false;
+            await foreach (var token in tokens.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            {
+                cancellationToken.ThrowIfCancellationRequested(); // the channel hands over buffered tokens without checking
+                generated++;
+                if (stopIds.Contains(token))
+                {
+                    endedByStop = true;
+                    break;
+                }
+                var chunk = stops.Push(detokenizer.Push(token));
+                if (chunk.Length > 0) yield return Update(chunk);
+                if (stops.Stopped)
+                {
+                    endedByStop = true;
+                    break;
+                }
+            }
+            halt.Cancel();
+            await producer.ConfigureAwait(false);
+            if (!stops.Stopped)
+            {
+                var rest = stops.Push(detokenizer.Flush()) + stops.Flush();
+                if (rest.Length > 0) yield return Update(rest);
+            }
+            var usage = new UsageDetails
+            {
+                InputTokenCount = request.PromptIds.Count,
+                OutputTokenCount = generated,
+                TotalTokenCount = request.PromptIds.Count + generated,
+                AdditionalCounts = new() { ["prefill_ms"] = (long)Math.Round(prefillMs) },
+            };
+            if (report is not null)
+                for (int layer = 0; layer < report.TokensPerLayer.Count; layer++)
+                    usage.AdditionalCounts[$"sdtp_kept_layer_{layer.ToString(CultureInfo.InvariantCulture)}"] = report.TokensPerLayer[layer];
+            yield return new ChatResponseUpdate(ChatRole.Assistant, [new UsageContent(usage)])
+            {
+                ResponseId = responseId,
+                CreatedAt = created,
+                ModelId = served.ModelId,
+                FinishReason = endedByStop || stops.Stopped ? ChatFinishReason.Stop : ChatFinishReason.Length,
+            };
+
+            ChatResponseUpdate Update(string chunk) => new(ChatRole.Assistant, chunk) { ResponseId = responseId, CreatedAt = created, ModelId = served.ModelId };
+        }
+        finally
+        {
+            // The model is free again only once the producer has stopped touching it.
+            halt.Cancel();
+            if (producer is not null)
+                try
+                {
+                    await producer.ConfigureAwait(false);
+                }
+                catch (Exception) when (cancellationToken.IsCancellationRequested)
+                {
+                    // cancelled mid-token: the caller already sees OperationCanceledException
+                }
+            gate.Release();
+        }
+    }
+
+    private sealed record Request(IReadOnlyList<int> PromptIds, GenerationOptions Generation, IReadOnlyList<string> StopStrings, bool UseSdtp);
+
+    // Everything a request asks for, checked before any work: bad options fail here, in the caller's thread.
+    private Request Prepare(IReadOnlyList<ChatMessage> messages, ChatOptions? options)
+    {
+        if (messages.Count == 0) throw new ArgumentException("no messages: a chat request needs at least one", nameof(messages));
+        bool useSdtp = served.SdtpPrefill is not null;
+        if (options?.AdditionalProperties?.TryGetValue(SdtpOption, out var flag) == true)
+            useSdtp = flag switch
+            {
+                bool b => b && served.SdtpPrefill is not null
+                    ? true
+                    : b ? throw new ArgumentException($"'{SdtpOption}': true was asked but {served.ModelId} has no trained heads; it can only run dense") : false,
+                System.Text.Json.JsonElement { ValueKind: System.Text.Json.JsonValueKind.False } => false,
+                System.Text.Json.JsonElement { ValueKind: System.Text.Json.JsonValueKind.True } when served.SdtpPrefill is not null => true,
+                _ => throw new ArgumentException($"'{SdtpOption}' must be true or false (got {flag})"),
+            };
+        var prompt = served.Template.Render(messages);
+        var ids = served.Tokenizer.Encode(prompt, addBos: !served.Template.WritesBos);
+        int context = served.Model.Config.MaxPositionEmbeddings;
+        if (ids.Count >= context)
+            throw new ArgumentException($"the conversation is {ids.Count} tokens, at least the model's context of {context}");
+        int maxTokens = options?.MaxOutputTokens ?? Math.Min(DefaultMaxOutputTokens, context - ids.Count);
+        var stopStrings = served.Template.StopStrings.Concat(options?.StopSequences ?? []).ToList();
+        // A stop string that is one token of the vocabulary (<|im_end|>, <|eot_id|>) also stops as a token: decoding drops specials.
+        var stopIds = served.Model.Config.EosTokenIds.Concat(served.Tokenizer.EosId is int eos ? [eos] : [])
+            .Concat(stopStrings.Select(s => served.Tokenizer.Encode(s)).Where(t => t.Count == 1).Select(t => t[0])).Distinct().ToList();
+        var generation = new GenerationOptions
+        {
+            MaxNewTokens = maxTokens,
+            Temperature = options?.Temperature ?? 0,
+            TopP = options?.TopP ?? 1,
+            Seed = options?.Seed ?? 0,
+            StopTokenIds = stopIds,
+        };
+        generation.Validate("MaxOutputTokens", "Temperature", "TopP");
+        if ((long)ids.Count + maxTokens > context)
+            throw new ArgumentException($"MaxOutputTokens {maxTokens}: the conversation ({ids.Count} tokens) leaves room for at most {context - ids.Count} in the model's context of {context}");
+        return new Request(ids, generation, stopStrings, useSdtp);
+    }
+
+    /// <inheritdoc/>
+    public object? GetService(Type serviceType, object? serviceKey = null) =>
+        serviceKey is not null ? null
+        : serviceType == typeof(ChatClientMetadata) ? new ChatClientMetadata("sdtpgen", null, served.ModelId)
+        : serviceType.IsInstanceOfType(this) ? this
+        : serviceType.IsInstanceOfType(served) ? served
+        : null;
+
+    /// <inheritdoc/>
+    public void Dispose() => gate.Dispose();
+}

@@ -1,0 +1,37 @@
+using Sdtp.Modeling;
+using Sdtp.Pruning;
+using Sdtp.Serving.Templates;
+using Sdtp.Tokenization;
+using static TorchSharp.torch;
+
+namespace Sdtp.Serving;
+
+/// <summary>
+/// A pruned prefill that reports what it kept: fills <paramref name="cache"/> from <paramref name="inputIds"/> [1, T]
+/// and returns the last logits with the pruning report.
+/// </summary>
+public delegate PrefillResult PrunedPrefillFunc(LlamaForCausalLM model, Tensor inputIds, KvCache cache);
+
+/// <summary>
+/// What a chat client serves: a loaded model, its tokenizer and chat template, and its SDTP prefill (null when the
+/// model has no trained heads and can only run dense).
+/// </summary>
+/// <param name="ModelId">The name clients see (<c>model</c> in OpenAI requests).</param>
+public sealed record ServedModel(LlamaForCausalLM Model, ITextTokenizer Tokenizer, ChatTemplate Template, PrunedPrefillFunc? SdtpPrefill, string ModelId)
+{
+    /// <summary>An annotated model served through its generated forward (its heads must be trained or loaded).</summary>
+    public static ServedModel Annotated<TModel>(TModel model, ITextTokenizer tokenizer, ChatTemplate template, string modelId)
+        where TModel : LlamaForCausalLM, ISdtpModel
+    {
+        model.SdtpHeads.EnsureTrained();
+        return new(model, tokenizer, template, (_, ids, cache) => model.SdtpPrefill(ids, cache: cache), modelId);
+    }
+
+    /// <summary>Any model served through the runtime's reference pruned prefill with <paramref name="heads"/> (trained or loaded).</summary>
+    public static ServedModel Reference(LlamaForCausalLM model, PruningSchedule schedule, SaliencyHeads heads, ITextTokenizer tokenizer,
+        ChatTemplate template, string modelId)
+    {
+        var scorer = new SaliencyHeadScorer(heads);
+        return new(model, tokenizer, template, (m, ids, cache) => PrunedPrefill.Run(m, schedule, scorer, ids, cache: cache), modelId);
+    }
+}

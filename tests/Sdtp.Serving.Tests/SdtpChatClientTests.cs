@@ -1,0 +1,121 @@
+using Microsoft.Extensions.AI;
+using Sdtp.Modeling;
+using Sdtp.Pruning;
+using Sdtp.Serving.Templates;
+using Sdtp.Tokenization;
+using static TorchSharp.torch;
+
+namespace Sdtp.Serving.Tests;
+
+/// <summary>The chat client on a tiny random byte-level model (random heads stand for trained ones: the tests check plumbing, not answers).</summary>
+public sealed class SdtpChatClientTests : IDisposable
+{
+    private static readonly PruningSchedule Schedule = PruningSchedule.Geometric(1, 1, 3, 0.6);
+    private readonly LlamaForCausalLM model;
+    private readonly SaliencyHeads heads;
+    private readonly SdtpChatClient client;
+
+    public SdtpChatClientTests()
+    {
+        manual_seed(11);
+        model = new LlamaForCausalLM(new ModelConfig
+        {
+            ModelType = "llama", HiddenSize = 32, IntermediateSize = 64, NumHiddenLayers = 4, NumAttentionHeads = 4, NumKeyValueHeads = 2,
+            HeadDim = 8, VocabSize = ByteTokenizer.VocabSize, MaxPositionEmbeddings = 1024, EosTokenIds = [2], BosTokenId = 1,
+        }, CPU);
+        model.eval();
+        heads = new SaliencyHeads(Schedule, 32, CPU);
+        heads.MarkTrained(ModelSignature.Of(model));
+        client = new SdtpChatClient(ServedModel.Reference(model, Schedule, heads, new ByteTokenizer(), new PlainChatTemplate(), "tiny"));
+    }
+
+    public void Dispose()
+    {
+        client.Dispose();
+        heads.Dispose();
+        model.Dispose();
+    }
+
+    private static List<ChatMessage> Ask(string text) => [new(ChatRole.System, "You answer."), new(ChatRole.User, text + new string('.', 200))];
+
+    [Fact]
+    public async Task A_reply_reports_prompt_completion_and_kept_tokens_and_honours_max_output_tokens()
+    {
+        var response = await client.GetResponseAsync(Ask("What is the code?"), new ChatOptions { MaxOutputTokens = 5 });
+        Assert.Equal("tiny", response.ModelId);
+        Assert.InRange(response.Usage!.OutputTokenCount!.Value, 1, 5);
+        Assert.Equal(response.Usage.InputTokenCount + response.Usage.OutputTokenCount, response.Usage.TotalTokenCount);
+        var kept = Enumerable.Range(0, 4).Select(l => response.Usage.AdditionalCounts![$"sdtp_kept_layer_{l}"]).ToArray();
+        Assert.Equal(Schedule.TokensPerLayer((int)response.Usage.InputTokenCount!.Value, 4).Select(n => (long)n), kept);
+        Assert.True(kept[^1] < kept[0]);
+        Assert.True(response.Usage.AdditionalCounts!.ContainsKey("prefill_ms"));
+        if (response.Usage.OutputTokenCount == 5) Assert.Equal(ChatFinishReason.Length, response.FinishReason);
+    }
+
+    [Fact]
+    public async Task Sdtp_can_be_turned_off_per_request()
+    {
+        var options = new ChatOptions { MaxOutputTokens = 3, AdditionalProperties = new() { [SdtpChatClient.SdtpOption] = false } };
+        var response = await client.GetResponseAsync(Ask("Hi"), options);
+        Assert.DoesNotContain(response.Usage!.AdditionalCounts!.Keys, k => k.StartsWith("sdtp_kept", StringComparison.Ordinal));
+        options.AdditionalProperties[SdtpChatClient.SdtpOption] = "maybe";
+        Assert.Contains("'sdtp' must be true or false", (await Assert.ThrowsAsync<ArgumentException>(() => client.GetResponseAsync(Ask("Hi"), options))).Message);
+    }
+
+    [Fact]
+    public async Task Streaming_gives_the_same_text_as_a_whole_reply_and_ends_with_usage()
+    {
+        var options = new ChatOptions { MaxOutputTokens = 12, Temperature = 0.8f, TopP = 0.9f, Seed = 5 };
+        var whole = await client.GetResponseAsync(Ask("Tell me"), options);
+        var updates = new List<ChatResponseUpdate>();
+        await foreach (var update in client.GetStreamingResponseAsync(Ask("Tell me"), options)) updates.Add(update);
+        Assert.Equal(whole.Text, string.Concat(updates.Select(u => u.Text)));
+        Assert.Single(updates[^1].Contents.OfType<UsageContent>());
+        Assert.NotNull(updates[^1].FinishReason);
+        Assert.All(updates, u => Assert.Equal(updates[0].ResponseId, u.ResponseId));
+    }
+
+    [Fact]
+    public async Task Bad_options_fail_before_any_work_naming_the_option()
+    {
+        var e = await Assert.ThrowsAsync<ArgumentException>(() => client.GetResponseAsync(Ask("Hi"), new ChatOptions { Temperature = -1 }));
+        Assert.Contains("Temperature", e.Message);
+        e = await Assert.ThrowsAsync<ArgumentException>(() => client.GetResponseAsync(Ask("Hi"), new ChatOptions { MaxOutputTokens = 5000 }));
+        Assert.Contains("MaxOutputTokens 5000", e.Message);
+        await Assert.ThrowsAsync<ArgumentException>(() => client.GetResponseAsync([]));
+    }
+
+    [Fact]
+    public async Task Cancellation_stops_generation_and_the_client_serves_the_next_request()
+    {
+        using var cancel = new CancellationTokenSource();
+        int seen = 0;
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
+        {
+            await foreach (var update in client.GetStreamingResponseAsync(Ask("Go"), new ChatOptions { MaxOutputTokens = 400 }, cancel.Token))
+                if (++seen == 1) cancel.Cancel();
+        });
+        Assert.True(seen < 50);
+        var next = await client.GetResponseAsync(Ask("Again"), new ChatOptions { MaxOutputTokens = 2 });
+        Assert.InRange(next.Usage!.OutputTokenCount!.Value, 1, 2);
+    }
+
+    [Fact]
+    public async Task The_client_works_inside_a_chat_client_builder_pipeline()
+    {
+        int calls = 0;
+        using var pipeline = new ChatClientBuilder(client)
+            .Use((messages, options, next, cancellationToken) =>
+            {
+                calls++;
+                options ??= new ChatOptions();
+                options.MaxOutputTokens = 2; // a middleware's option reaches the model
+                return next(messages, options, cancellationToken);
+            })
+            .Build();
+        var response = await pipeline.GetResponseAsync(Ask("Hi"));
+        Assert.Equal(1, calls);
+        Assert.InRange(response.Usage!.OutputTokenCount!.Value, 1, 2);
+        Assert.Equal("tiny", pipeline.GetService<ChatClientMetadata>()!.DefaultModelId);
+    }
+}
