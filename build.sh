@@ -3,6 +3,7 @@
 #   ./build.sh setup   make this machine able to load TorchSharp's native library, install the prose corpus (idempotent)
 #   ./build.sh test    setup, build, run every test suite
 #   ./build.sh demo    setup, build, run the whole SDTP pipeline on the embedded default model
+#   ./build.sh serve   setup, build, serve the embedded default model over the OpenAI HTTP API (sdtp serve options)
 #   ./build.sh pack    setup, pack the NuGet packages into ./artifacts/packages
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -97,6 +98,11 @@ demo() {
   dotnet run -c Release --project samples/TinyLlama -- demo "$@"
 }
 
+serve() {
+  setup
+  dotnet run -c Release --project samples/TinyLlama -- serve "$@"
+}
+
 pack() {
   setup
   dotnet pack src/Sdtp.Runtime -c Release -o artifacts/packages -nologo
@@ -107,6 +113,7 @@ case "$cmd" in
   setup) setup ;;
   test) test_all ;;
   demo) demo "$@" ;;
+  serve) serve "$@" ;;
   pack) pack ;;
-  *) echo "usage: ./build.sh setup|test|demo|pack" >&2; exit 2 ;;
+  *) echo "usage: ./build.sh setup|test|demo|serve|pack" >&2; exit 2 ;;
 esac

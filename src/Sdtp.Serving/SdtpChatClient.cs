@@ -28,12 +28,19 @@ public sealed class SdtpChatClient(ServedModel served) : IChatClient
     private readonly SemaphoreSlim gate = new(1, 1);
 
     /// <inheritdoc/>
-    public async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
+    public Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
+        Collect(GetStreamingResponseAsync(messages, options, cancellationToken));
+
+    /// <summary>The whole plain completion of <paramref name="prompt"/> (see <see cref="GetStreamingCompletionAsync"/>).</summary>
+    public Task<ChatResponse> GetCompletionAsync(string prompt, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
+        Collect(GetStreamingCompletionAsync(prompt, options, cancellationToken));
+
+    private async Task<ChatResponse> Collect(IAsyncEnumerable<ChatResponseUpdate> updates)
     {
         var text = new System.Text.StringBuilder();
         ChatResponseUpdate? last = null;
         UsageDetails? usage = null;
-        await foreach (var update in GetStreamingResponseAsync(messages, options, cancellationToken).ConfigureAwait(false))
+        await foreach (var update in updates.ConfigureAwait(false))
         {
             text.Append(update.Text);
             usage = update.Contents.OfType<UsageContent>().FirstOrDefault()?.Details ?? usage;
@@ -50,10 +57,29 @@ public sealed class SdtpChatClient(ServedModel served) : IChatClient
     }
 
     /// <inheritdoc/>
-    public async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null,
-        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null,
+        CancellationToken cancellationToken = default)
     {
-        var request = Prepare(messages.ToList(), options);
+        var list = messages.ToList();
+        if (list.Count == 0) throw new ArgumentException("no messages: a chat request needs at least one", nameof(messages));
+        return Run(Prepare(served.Template.Render(list), !served.Template.WritesBos, served.Template.StopStrings, options), cancellationToken);
+    }
+
+    /// <summary>
+    /// A plain completion of <paramref name="prompt"/> as written (no chat template; BOS added when the tokenizer has
+    /// one), streamed like a chat reply: what OpenAI's <c>/v1/completions</c> serves.
+    /// </summary>
+    public IAsyncEnumerable<ChatResponseUpdate> GetStreamingCompletionAsync(string prompt, ChatOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        if (string.IsNullOrEmpty(prompt)) throw new ArgumentException("the prompt is empty", nameof(prompt));
+        return Run(Prepare(prompt, addBos: true, [], options), cancellationToken);
+    }
+
+    /// <summary>Tokens <paramref name="text"/> takes as a prompt (what a server checks against the context before queueing).</summary>
+    public int CountPromptTokens(string text) => served.Tokenizer.Encode(text, addBos: true).Count;
+
+    private async IAsyncEnumerable<ChatResponseUpdate> Run(Request request, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
         await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         // Stops the producer when the caller cancels or the reply ends early (a stop token or sequence).
         using var halt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -165,9 +191,8 @@ public sealed class SdtpChatClient(ServedModel served) : IChatClient
     private sealed record Request(IReadOnlyList<int> PromptIds, GenerationOptions Generation, IReadOnlyList<string> StopStrings, bool UseSdtp);
 
     // Everything a request asks for, checked before any work: bad options fail here, in the caller's thread.
-    private Request Prepare(IReadOnlyList<ChatMessage> messages, ChatOptions? options)
+    private Request Prepare(string prompt, bool addBos, IReadOnlyList<string> templateStops, ChatOptions? options)
     {
-        if (messages.Count == 0) throw new ArgumentException("no messages: a chat request needs at least one", nameof(messages));
         bool useSdtp = served.SdtpPrefill is not null;
         if (options?.AdditionalProperties?.TryGetValue(SdtpOption, out var flag) == true)
             useSdtp = flag switch
@@ -179,13 +204,12 @@ public sealed class SdtpChatClient(ServedModel served) : IChatClient
                 System.Text.Json.JsonElement { ValueKind: System.Text.Json.JsonValueKind.True } when served.SdtpPrefill is not null => true,
                 _ => throw new ArgumentException($"'{SdtpOption}' must be true or false (got {flag})"),
             };
-        var prompt = served.Template.Render(messages);
-        var ids = served.Tokenizer.Encode(prompt, addBos: !served.Template.WritesBos);
+        var ids = served.Tokenizer.Encode(prompt, addBos);
         int context = served.Model.Config.MaxPositionEmbeddings;
         if (ids.Count >= context)
-            throw new ArgumentException($"the conversation is {ids.Count} tokens, at least the model's context of {context}");
+            throw new ArgumentException($"the prompt is {ids.Count} tokens, at least the model's context of {context}");
         int maxTokens = options?.MaxOutputTokens ?? Math.Min(DefaultMaxOutputTokens, context - ids.Count);
-        var stopStrings = served.Template.StopStrings.Concat(options?.StopSequences ?? []).ToList();
+        var stopStrings = templateStops.Concat(options?.StopSequences ?? []).ToList();
         // A stop string that is one token of the vocabulary (<|im_end|>, <|eot_id|>) also stops as a token: decoding drops specials.
         var stopIds = served.Model.Config.EosTokenIds.Concat(served.Tokenizer.EosId is int eos ? [eos] : [])
             .Concat(stopStrings.Select(s => served.Tokenizer.Encode(s)).Where(t => t.Count == 1).Select(t => t[0])).Distinct().ToList();
@@ -199,7 +223,7 @@ public sealed class SdtpChatClient(ServedModel served) : IChatClient
         };
         generation.Validate("MaxOutputTokens", "Temperature", "TopP");
         if ((long)ids.Count + maxTokens > context)
-            throw new ArgumentException($"MaxOutputTokens {maxTokens}: the conversation ({ids.Count} tokens) leaves room for at most {context - ids.Count} in the model's context of {context}");
+            throw new ArgumentException($"MaxOutputTokens {maxTokens}: the prompt ({ids.Count} tokens) leaves room for at most {context - ids.Count} in the model's context of {context}");
         return new Request(ids, generation, stopStrings, useSdtp);
     }
 

@@ -10,30 +10,16 @@ namespace Sdtp.Serving.Tests;
 /// <summary>The chat client on a tiny random byte-level model (random heads stand for trained ones: the tests check plumbing, not answers).</summary>
 public sealed class SdtpChatClientTests : IDisposable
 {
-    private static readonly PruningSchedule Schedule = PruningSchedule.Geometric(1, 1, 3, 0.6);
-    private readonly LlamaForCausalLM model;
-    private readonly SaliencyHeads heads;
+    private static readonly PruningSchedule Schedule = TinyServedModel.Schedule;
+    private readonly TinyServedModel tiny = new();
     private readonly SdtpChatClient client;
 
-    public SdtpChatClientTests()
-    {
-        manual_seed(11);
-        model = new LlamaForCausalLM(new ModelConfig
-        {
-            ModelType = "llama", HiddenSize = 32, IntermediateSize = 64, NumHiddenLayers = 4, NumAttentionHeads = 4, NumKeyValueHeads = 2,
-            HeadDim = 8, VocabSize = ByteTokenizer.VocabSize, MaxPositionEmbeddings = 1024, EosTokenIds = [2], BosTokenId = 1,
-        }, CPU);
-        model.eval();
-        heads = new SaliencyHeads(Schedule, 32, CPU);
-        heads.MarkTrained(ModelSignature.Of(model));
-        client = new SdtpChatClient(ServedModel.Reference(model, Schedule, heads, new ByteTokenizer(), new PlainChatTemplate(), "tiny"));
-    }
+    public SdtpChatClientTests() => client = new SdtpChatClient(tiny.Served);
 
     public void Dispose()
     {
         client.Dispose();
-        heads.Dispose();
-        model.Dispose();
+        tiny.Dispose();
     }
 
     private static List<ChatMessage> Ask(string text) => [new(ChatRole.System, "You answer."), new(ChatRole.User, text + new string('.', 200))];

@@ -18,6 +18,7 @@ public static class Cli
         root.Subcommands.Add(SeedsCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(GenerateCommand.Create());
+        root.Subcommands.Add(ServeCommand.Create());
         return root;
     }
 }
