@@ -18,7 +18,7 @@ namespace Sdtp.Serving.Tests;
 public sealed class OpenAiServerTests : IAsyncLifetime
 {
     private const string Key = "test-key";
-    private readonly TinyServedModel tiny = new(context: 512);
+    private readonly TinyServedModel tiny = new(context: 4096);
     private WebApplication app = null!;
     private Uri root = null!;
     private readonly HttpClient http = new();
@@ -127,14 +127,35 @@ public sealed class OpenAiServerTests : IAsyncLifetime
     [Fact]
     public async Task A_prompt_longer_than_the_context_gets_400_and_a_huge_body_413()
     {
-        var longPrompt = new string('x', 600); // 600 byte tokens, context 512
+        var longPrompt = new string('x', 4200); // 4200 byte tokens, context 4096
         var response = await Post("/v1/completions", $$"""{"model": "tiny", "prompt": "{{longPrompt}}"}""");
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        Assert.Contains("context of 512", await response.Content.ReadAsStringAsync());
+        Assert.Contains("context of 4096", await response.Content.ReadAsStringAsync());
 
         var huge = await Post("/v1/completions", $$"""{"model": "tiny", "prompt": "{{new string('y', 70 * 1024)}}"}""");
         Assert.Equal((HttpStatusCode)413, huge.StatusCode);
         Assert.Equal("request_too_large", JsonNode.Parse(await huge.Content.ReadAsStringAsync())!["error"]!["code"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task A_client_that_disconnects_mid_stream_stops_its_generation()
+    {
+        var body = """{"model": "tiny", "stream": true, "max_tokens": 4000, "messages": [{"role": "user", "content": "Go on"}]}""";
+        // No draining: a pooled HttpClient would read the rest of the stream to reuse the connection, and the server would never see the hang-up.
+        using var hangingUp = new HttpClient(new SocketsHttpHandler { MaxResponseDrainSize = 0, ResponseDrainTimeout = TimeSpan.Zero });
+        hangingUp.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Key);
+        using (var request = new HttpRequestMessage(HttpMethod.Post, new Uri(root, "/v1/chat/completions")) { Content = new StringContent(body, Encoding.UTF8, "application/json") })
+        using (var response = await hangingUp.SendAsync(request, HttpCompletionOption.ResponseHeadersRead))
+        {
+            using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+            Assert.StartsWith("data: ", await reader.ReadLineAsync()); // one chunk, then hang up
+        }
+        // The server notices, cancels the generation (counted as status 499) and serves the next request.
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (!(await http.GetStringAsync(new Uri(root, "/metrics"))).Contains("status=\"499\"") && DateTime.UtcNow < deadline) await Task.Delay(50);
+        Assert.Contains("status=\"499\"", await http.GetStringAsync(new Uri(root, "/metrics")));
+        var next = await Post("/v1/chat/completions", """{"model": "tiny", "messages": [{"role": "user", "content": "Hi"}], "max_tokens": 2}""");
+        Assert.Equal(HttpStatusCode.OK, next.StatusCode);
     }
 
     [Fact]
