@@ -7,22 +7,6 @@ namespace Sdtp.Samples.Tests;
 [Collection(nameof(ConsoleRedirect))]
 public class EvalForwardTests
 {
-    private static void Succeeds(params string[] args)
-    {
-        var saved = Console.Error;
-        var error = new StringWriter();
-        Console.SetError(error);
-        try
-        {
-            int code = CommandLineErrors.Run(Cli.CreateRoot(), args);
-            Assert.True(code == 0, $"{string.Join(' ', args)}: exit {code}: {error}");
-        }
-        finally
-        {
-            Console.SetError(saved);
-        }
-    }
-
     [Theory]
     [InlineData(null, "generated")]
     [InlineData("1:0.6,4:0.6", "reference")]
@@ -33,10 +17,10 @@ public class EvalForwardTests
         TinyCheckpoint.Write(dir);
         string[] withSchedule = schedule is null ? [] : ["--schedule", schedule];
         var marked = Path.Combine(dir, "marked.jsonl");
-        Succeeds(["mark", "--model", dir, "--samples", "2", "--min-length", "256", "--max-length", "288", "--out", marked, .. withSchedule]);
-        Succeeds(["train-heads", "--model", dir, "--marked", marked, "--steps", "2", .. withSchedule]);
+        CliRunner.Succeeds(["mark", "--model", dir, "--samples", "2", "--min-length", "256", "--max-length", "288", "--out", marked, .. withSchedule]);
+        CliRunner.Succeeds(["train-heads", "--model", dir, "--marked", marked, "--steps", "2", .. withSchedule]);
         var output = Path.Combine(dir, "eval");
-        Succeeds("eval", "--model", dir, "--samples", "1", "--lengths", "256", "--baselines", "none", "--latency-lengths", "256", "--repeats", "1", "--out", output);
+        CliRunner.Succeeds("eval", "--model", dir, "--samples", "1", "--lengths", "256", "--baselines", "none", "--latency-lengths", "256", "--repeats", "1", "--out", output);
         var report = JsonNode.Parse(File.ReadAllText(Path.Combine(output, "report.json")))!;
         Assert.Equal(expected, report["sdtp_forward"]!.GetValue<string>());
         Assert.Contains($"SDTP through the {expected} forward", File.ReadAllText(Path.Combine(output, "report.md")));

@@ -6,22 +6,6 @@ namespace Sdtp.Samples.Tests;
 [Collection(nameof(ConsoleRedirect))]
 public class HalfPrecisionCommandTests
 {
-    private static void Succeeds(params string[] args)
-    {
-        var saved = Console.Error;
-        var error = new StringWriter();
-        Console.SetError(error);
-        try
-        {
-            int code = CommandLineErrors.Run(Cli.CreateRoot(), [.. args, "--verbose"]);
-            Assert.True(code == 0, $"{string.Join(' ', args)}: exit {code}: {error}");
-        }
-        finally
-        {
-            Console.SetError(saved);
-        }
-    }
-
     [Theory]
     [InlineData("bf16")]
     [InlineData("f16")]
@@ -31,29 +15,20 @@ public class HalfPrecisionCommandTests
         var dir = folder.Path;
         TinyCheckpoint.Write(dir);
         var marked = Path.Combine(dir, "marked.jsonl");
-        Succeeds("mark", "--model", dir, "--dtype", dtype, "--samples", "2", "--min-length", "256", "--max-length", "288", "--out", marked);
-        Succeeds("train-heads", "--model", dir, "--dtype", dtype, "--marked", marked, "--steps", "2");
-        Succeeds("eval", "--model", dir, "--dtype", dtype, "--samples", "1", "--lengths", "256", "--baselines", "random",
+        CliRunner.Succeeds("mark", "--model", dir, "--dtype", dtype, "--samples", "2", "--min-length", "256", "--max-length", "288", "--out", marked);
+        CliRunner.Succeeds("train-heads", "--model", dir, "--dtype", dtype, "--marked", marked, "--steps", "2");
+        CliRunner.Succeeds("eval", "--model", dir, "--dtype", dtype, "--samples", "1", "--lengths", "256", "--baselines", "random",
             "--latency-lengths", "256", "--repeats", "1", "--out", Path.Combine(dir, "eval"));
-        Succeeds("bench", "--model", dir, "--dtype", dtype, "--lengths", "256", "--repeats", "1", "--warmup", "0");
-        Succeeds("generate", "--model", dir, "--dtype", dtype, "--prompt", "hello", "--max-tokens", "3");
-        Succeeds("generate", "--model", dir, "--dtype", dtype, "--prompt", "hello", "--max-tokens", "3", "--dense", "--kv-budget", "16");
+        CliRunner.Succeeds("bench", "--model", dir, "--dtype", dtype, "--lengths", "256", "--repeats", "1", "--warmup", "0");
+        CliRunner.Succeeds("generate", "--model", dir, "--dtype", dtype, "--prompt", "hello", "--max-tokens", "3");
+        CliRunner.Succeeds("generate", "--model", dir, "--dtype", dtype, "--prompt", "hello", "--max-tokens", "3", "--dense", "--kv-budget", "16");
     }
 
     [Fact]
     public void A_dtype_that_is_not_one_of_the_three_is_refused_by_name()
     {
-        var saved = Console.Error;
-        var error = new StringWriter();
-        Console.SetError(error);
-        try
-        {
-            Assert.Equal(1, CommandLineErrors.Run(Cli.CreateRoot(), ["generate", "--prompt", "hi", "--dtype", "int8"]));
-        }
-        finally
-        {
-            Console.SetError(saved);
-        }
-        Assert.Equal("error: --dtype must be f32, bf16 or f16 (got int8)", error.ToString().Trim());
+        var (code, error) = CliRunner.Run("generate", "--prompt", "hi", "--dtype", "int8");
+        Assert.Equal(1, code);
+        Assert.Equal("error: --dtype must be f32, bf16 or f16 (got int8)", error.Trim());
     }
 }

@@ -10,10 +10,7 @@ internal static class BenchCommand
 {
     public static Command Create()
     {
-        var model = CommonOptions.Model();
-        var schedule = CommonOptions.Schedule();
-        var dtype = CommonOptions.DType();
-        var heads = CommonOptions.Heads();
+        var source = new ModelOptions(withHeads: true);
         var lengths = new Option<int[]>("--lengths") { Description = "prompt lengths", DefaultValueFactory = _ => [1024, 2048, 4096], AllowMultipleArgumentsPerToken = true };
         var repeats = new Option<int>("--repeats") { Description = "timed runs per configuration (median reported)", DefaultValueFactory = _ => 7 };
         var warmup = new Option<int>("--warmup") { Description = "untimed runs first", DefaultValueFactory = _ => 2 };
@@ -21,15 +18,16 @@ internal static class BenchCommand
         var kvBudget = new Option<int>("--kv-budget") { Description = "KV rows per layer kept by eviction in the sdtp+eviction decode (sinks and newest rows)", DefaultValueFactory = _ => 256 };
         var command = new Command("bench", "Measure dense vs SDTP prefill latency, peak memory and decode speed in one run.")
         {
-            model, schedule, dtype, heads, lengths, repeats, warmup, decodeTokens, kvBudget,
+            lengths, repeats, warmup, decodeTokens, kvBudget,
         };
+        source.AddTo(command);
         command.SetAction(parse =>
         {
             CommonOptions.RequireAtLeastOne("--repeats", parse.GetValue(repeats));
             CommonOptions.RequireNonNegative("--warmup", parse.GetValue(warmup));
             CommonOptions.RequireNonNegative("--decode-tokens", parse.GetValue(decodeTokens));
             CommonOptions.RequireKvBudget(parse.GetValue(kvBudget));
-            using var session = ModelSession.Open(parse.GetValue(model), loadHeads: true, parse.GetValue(heads), parse.GetValue(schedule), dtype: CommonOptions.ParseDType(parse.GetValue(dtype)));
+            using var session = source.Open(parse, loadHeads: true);
             Sdtp.Evaluation.EvaluationSettings.CheckLengths("--lengths", parse.GetValue(lengths)!, session.Model.Config, Path.Combine(session.Directory, "config.json"));
             var bench = new PerformanceBenchmark(session.Model);
             var prefills = new Dictionary<string, Prefill> { ["dense"] = (m, ids, cache) => m.Forward(ids, cache: cache), ["sdtp"] = session.SdtpPrefill() };

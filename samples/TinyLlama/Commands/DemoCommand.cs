@@ -14,9 +14,7 @@ internal static class DemoCommand
 {
     public static Command Create()
     {
-        var model = CommonOptions.Model();
-        var schedule = CommonOptions.Schedule();
-        var dtype = CommonOptions.DType();
+        var source = new ModelOptions(withHeads: false);
         var output = CommonOptions.Out("sdtp-out", "folder for report.json, report.md and the plots");
         var skip = new Option<bool>("--skip-training") { Description = "use the shipped trained heads instead of marking and training" };
         var samples = new Option<int>("--mark-samples") { Description = "samples to mark for head training", DefaultValueFactory = _ => 250 };
@@ -25,7 +23,8 @@ internal static class DemoCommand
         var perStep = TrainHeadsCommand.SamplesPerStepOption(1);
         var tokenLevel = TrainHeadsCommand.TokenLevelTargetsOption();
         var suite = CommonOptions.Suite("Templates: mark, validate and evaluate on the template tasks; Ruler: mark and validate on the RULER-like families' training phrasings, evaluate on held-out ones (50 samples per family and length for dense and sdtp, 20 for the baselines and for training phrasings)");
-        var command = new Command("demo", "Run the whole SDTP pipeline on the embedded default model and report.") { model, schedule, dtype, output, skip, samples, steps, candidates, perStep, tokenLevel, suite };
+        var command = new Command("demo", "Run the whole SDTP pipeline on the embedded default model and report.") { output, skip, samples, steps, candidates, perStep, tokenLevel, suite };
+        source.AddTo(command);
         command.SetAction(parse =>
         {
             var watch = Stopwatch.StartNew();
@@ -42,7 +41,7 @@ internal static class DemoCommand
             var outDirectory = parse.GetValue(output)!;
             OutputChecks.WritableDirectory("--out", outDirectory);
             bool skipTraining = parse.GetValue(skip);
-            using var session = ModelSession.Open(parse.GetValue(model), loadHeads: skipTraining, null, parse.GetValue(schedule), dtype: CommonOptions.ParseDType(parse.GetValue(dtype)));
+            using var session = source.Open(parse, loadHeads: skipTraining);
             settings.Validate(session.Model.Config, Path.Combine(session.Directory, "config.json"));
             AnsiConsole.MarkupLineInterpolated($"model: {session.Directory} ({session.Model.Config.NumHiddenLayers} layers, d={session.Model.Config.HiddenSize}); schedule {session.Schedule}");
             if (!skipTraining)

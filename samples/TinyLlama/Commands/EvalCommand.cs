@@ -14,10 +14,7 @@ internal static class EvalCommand
 {
     public static Command Create()
     {
-        var model = CommonOptions.Model();
-        var schedule = CommonOptions.Schedule();
-        var dtype = CommonOptions.DType();
-        var heads = CommonOptions.Heads();
+        var source = new ModelOptions(withHeads: true);
         var output = CommonOptions.Out("sdtp-out", "folder for report.json, report.md and the plots");
         var suite = CommonOptions.Suite("Templates: the passkey/multikey/multivalue/lm tasks at 512 and 1024 tokens; Ruler: the RULER-like families on held-out phrasings at 1024 and 2048 tokens, ten depths, plus the training phrasings for dense and sdtp");
         var samples = new Option<int?>("--samples") { Description = "samples per task, length and depth (Templates: 4; Ruler: 10, so 100 per family and length)" };
@@ -28,8 +25,9 @@ internal static class EvalCommand
         var repeats = new Option<int>("--repeats") { Description = "timed runs per prefill (median)", DefaultValueFactory = _ => 5 };
         var command = new Command("eval", "Evaluate SDTP against dense, oracle, random, window and attention at the same keep budget.")
         {
-            model, schedule, dtype, heads, output, suite, samples, baselineSamples, baselines, lengths, latencyLengths, repeats,
+            output, suite, samples, baselineSamples, baselines, lengths, latencyLengths, repeats,
         };
+        source.AddTo(command);
         command.SetAction(parse =>
         {
             var settings = Settings(parse.GetValue(suite), parse.GetValue(samples), parse.GetValue(baselineSamples), parse.GetValue(lengths)) with
@@ -41,7 +39,7 @@ internal static class EvalCommand
             CommonOptions.RequireAtLeastOne("--samples", settings.Grid.SamplesPerCell);
             if (settings.Grid.BaselineSamplesPerCell is int b) CommonOptions.RequireAtLeastOne("--baseline-samples", b);
             OutputChecks.WritableDirectory("--out", parse.GetValue(output)!);
-            using var session = ModelSession.Open(parse.GetValue(model), loadHeads: true, parse.GetValue(heads), parse.GetValue(schedule), dtype: CommonOptions.ParseDType(parse.GetValue(dtype)));
+            using var session = source.Open(parse, loadHeads: true);
             settings.Validate(session.Model.Config, Path.Combine(session.Directory, "config.json"));
             settings.CheckTasksFit();
             var report = Run(session, settings, parse.GetValue(output)!);

@@ -10,10 +10,7 @@ internal static class GenerateCommand
 {
     public static Command Create()
     {
-        var model = CommonOptions.Model();
-        var schedule = CommonOptions.Schedule();
-        var dtype = CommonOptions.DType();
-        var heads = CommonOptions.Heads();
+        var source = new ModelOptions(withHeads: true);
         var prompt = new Option<string>("--prompt") { Description = "prompt text", Required = true };
         var maxTokens = new Option<int>("--max-tokens") { Description = "most new tokens", DefaultValueFactory = _ => 32 };
         var temperature = new Option<double>("--temperature") { Description = "0 = greedy", DefaultValueFactory = _ => 0 };
@@ -21,7 +18,8 @@ internal static class GenerateCommand
         var seed = new Option<long>("--seed") { Description = "sampling seed", DefaultValueFactory = _ => 0 };
         var dense = new Option<bool>("--dense") { Description = "prefill without pruning" };
         var budget = new Option<int?>("--kv-budget") { Description = "cap each layer's KV cache while decoding: trimmed to this many rows (sinks + recent) whenever it exceeds them by an eighth" };
-        var command = new Command("generate", "Generate text from a prompt with SDTP prefill.") { model, schedule, dtype, heads, prompt, maxTokens, temperature, topP, seed, dense, budget };
+        var command = new Command("generate", "Generate text from a prompt with SDTP prefill.") { prompt, maxTokens, temperature, topP, seed, dense, budget };
+        source.AddTo(command);
         command.SetAction(parse =>
         {
             bool isDense = parse.GetValue(dense);
@@ -35,7 +33,7 @@ internal static class GenerateCommand
             };
             options.Validate("--max-tokens", "--temperature", "--top-p");
             if (parse.GetValue(budget) is int kvBudget) CommonOptions.RequireKvBudget(kvBudget);
-            using var session = ModelSession.Open(parse.GetValue(model), loadHeads: !isDense, parse.GetValue(heads), parse.GetValue(schedule), needsSchedule: !isDense, dtype: CommonOptions.ParseDType(parse.GetValue(dtype)));
+            using var session = source.Open(parse, loadHeads: !isDense, needsSchedule: !isDense);
             PruningReport? report = null;
             var generator = new TextGenerator(session.Model, isDense ? null : session.SdtpPrefill(r => report = r),
                 parse.GetValue(budget) is int b ? new SinkWindowEviction(b) : null);

@@ -11,9 +11,7 @@ internal static class MarkCommand
 {
     public static Command Create()
     {
-        var model = CommonOptions.Model();
-        var schedule = CommonOptions.Schedule();
-        var dtype = CommonOptions.DType();
+        var source = new ModelOptions(withHeads: false);
         var output = CommonOptions.Out("sdtp-out/marked.jsonl", "marked samples file to write");
         var samples = new Option<int>("--samples") { Description = "samples to mark (ignored with --data)", DefaultValueFactory = _ => 240 };
         var data = new Option<string?>("--data") { Description = "mark your own data instead: JSON lines with \"prompt\" and \"answer\" (saliency of the answer given the prompt), or \"text\" (of the next-token loss over its last quarter)" };
@@ -22,8 +20,9 @@ internal static class MarkCommand
         var suite = CommonOptions.Suite("whose training-phrasing retrieval tasks to mark: Templates or Ruler");
         var command = new Command("mark", "Stage 1: mark token saliency (gradient x input of the answer) on training samples.")
         {
-            model, schedule, dtype, output, samples, minLength, maxLength, suite, data,
+            output, samples, minLength, maxLength, suite, data,
         };
+        source.AddTo(command);
         command.SetAction(parse =>
         {
             var dataPath = parse.GetValue(data);
@@ -42,7 +41,7 @@ internal static class MarkCommand
                 foreach (var task in parse.GetValue(suite).TrainingRetrieval())
                     TaskSuite.CheckFits(task, shortest, "--min-length");
             }
-            using var session = ModelSession.Open(parse.GetValue(model), loadHeads: false, null, parse.GetValue(schedule), dtype: CommonOptions.ParseDType(parse.GetValue(dtype)));
+            using var session = source.Open(parse, loadHeads: false);
             var marked = records is null
                 ? Run(session, parse.GetValue(samples), shortest, parse.GetValue(maxLength), parse.GetValue(suite))
                 : Progress.Run($"marking {records.Count} lines of {dataPath}", records.Count, tick =>

@@ -20,9 +20,7 @@ internal static class SeedsCommand
 {
     public static Command Create()
     {
-        var model = CommonOptions.Model();
-        var schedule = CommonOptions.Schedule();
-        var dtype = CommonOptions.DType();
+        var source = new ModelOptions(withHeads: false);
         var output = CommonOptions.Out("sdtp-out/seeds", "folder for each seed's heads, seeds.json and seeds.md");
         var seeds = new Option<string>("--seeds") { Description = "comma-separated head-training seeds", DefaultValueFactory = _ => "0,1,2,3,4" };
         var steps = new Option<int>("--steps") { Description = "head-training steps per seed", DefaultValueFactory = _ => 1200 };
@@ -34,8 +32,9 @@ internal static class SeedsCommand
         var tokenLevel = TrainHeadsCommand.TokenLevelTargetsOption();
         var command = new Command("seeds", "Train heads from several seeds, each alone, and report every seed's accuracy, the median and the worst.")
         {
-            model, schedule, dtype, output, seeds, steps, markSamples, marked, suite, samples, lengths, tokenLevel,
+            output, seeds, steps, markSamples, marked, suite, samples, lengths, tokenLevel,
         };
+        source.AddTo(command);
         command.SetAction(parse =>
         {
             var seedList = ParseSeeds(parse.GetValue(seeds)!);
@@ -47,7 +46,7 @@ internal static class SeedsCommand
             var grid = settings.Grid with { Tasks = settings.Grid.Tasks.Where(t => TaskSuite.ByName(t).IsRetrieval).ToList() };
             var outDirectory = parse.GetValue(output)!;
             OutputChecks.WritableDirectory("--out", outDirectory);
-            using var session = ModelSession.Open(parse.GetValue(model), loadHeads: false, null, parse.GetValue(schedule), dtype: CommonOptions.ParseDType(parse.GetValue(dtype)));
+            using var session = source.Open(parse, loadHeads: false);
             settings.Validate(session.Model.Config, Path.Combine(session.Directory, "config.json"));
             settings.CheckTasksFit();
             var markedPath = parse.GetValue(marked);

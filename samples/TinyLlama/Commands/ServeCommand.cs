@@ -10,10 +10,7 @@ internal static class ServeCommand
 {
     public static Command Create()
     {
-        var model = CommonOptions.Model();
-        var schedule = CommonOptions.Schedule();
-        var dtype = CommonOptions.DType();
-        var heads = CommonOptions.Heads();
+        var source = new ModelOptions(withHeads: true);
         var host = new Option<string>("--host") { Description = "address to bind (loopback unless you say otherwise)", DefaultValueFactory = _ => "127.0.0.1" };
         var port = new Option<int>("--port") { Description = "port to listen on", DefaultValueFactory = _ => 8080 };
         var apiKey = new Option<string?>("--api-key") { Description = $"require 'Authorization: Bearer KEY' on /v1 (default: ${SdtpServerOptions.ApiKeyVariable} when set)" };
@@ -22,18 +19,16 @@ internal static class ServeCommand
         var queue = new Option<int>("--queue") { Description = "requests that may wait while one generates (more get 429)", DefaultValueFactory = _ => 16 };
         var command = new Command("serve", "Serve a checkpoint over OpenAI's HTTP API (chat and text completions, streaming) with SDTP prefill.")
         {
-            model, schedule, dtype, heads, host, port, apiKey, template, modelId, queue,
+            host, port, apiKey, template, modelId, queue,
         };
+        source.AddTo(command);
         command.SetAction(async (parse, cancellation) =>
         {
             if (parse.GetValue(port) is < 0 or > 65535) throw new ArgumentException($"--port must be in [0, 65535] (got {parse.GetValue(port)})");
             if (!System.Net.IPAddress.TryParse(parse.GetValue(host), out _)) throw new ArgumentException($"--host must be an IP address (got {parse.GetValue(host)})");
             CommonOptions.RequireNonNegative("--queue", parse.GetValue(queue));
-            var directory = parse.GetValue(model) ?? ModelSession.DefaultModelDirectory;
-            var headsPath = parse.GetValue(heads) ?? Path.Combine(directory, Sdtp.Pruning.SaliencyHeads.FileName);
-            bool withHeads = File.Exists(headsPath);
-            using var session = ModelSession.Open(parse.GetValue(model), loadHeads: withHeads, parse.GetValue(heads), parse.GetValue(schedule),
-                needsSchedule: withHeads, dtype: CommonOptions.ParseDType(parse.GetValue(dtype)));
+            bool withHeads = File.Exists(source.HeadsPath(parse)); // without trained heads the server runs dense
+            using var session = source.Open(parse, loadHeads: withHeads, needsSchedule: withHeads);
             var chatTemplate = parse.GetValue(template) is string name ? ChatTemplates.Named(name) : ChatTemplates.Detect(session.Directory);
             var id = parse.GetValue(modelId) ?? (session.Directory == ModelSession.DefaultModelDirectory ? "sdtp-tinyllama" : Path.GetFileName(Path.GetFullPath(session.Directory).TrimEnd('/')));
             var served = !withHeads ? new ServedModel(session.Model, session.Tokenizer, chatTemplate, null, id)

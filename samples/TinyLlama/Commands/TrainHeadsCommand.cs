@@ -11,9 +11,7 @@ internal static class TrainHeadsCommand
 {
     public static Command Create()
     {
-        var model = CommonOptions.Model();
-        var schedule = CommonOptions.Schedule();
-        var dtype = CommonOptions.DType();
+        var source = new ModelOptions(withHeads: false);
         var marked = new Option<string>("--marked") { Description = "marked samples from 'sdtp mark'", DefaultValueFactory = _ => "sdtp-out/marked.jsonl" };
         var steps = new Option<int>("--steps") { Description = "optimizer steps", DefaultValueFactory = _ => 400 };
         var seed = new Option<int>("--seed") { Description = "seed of sample order and Gumbel noise", DefaultValueFactory = _ => 0 };
@@ -26,8 +24,9 @@ internal static class TrainHeadsCommand
         var suite = CommonOptions.Suite("whose validation samples choose among --candidates: Templates or Ruler (training phrasings, validation seeds)");
         var command = new Command("train-heads", "Stage 2: train the saliency heads with the ranking, MSE, budget and LM losses.")
         {
-            model, schedule, dtype, marked, steps, seed, output, checkpoint, checkpointEvery, candidates, perStep, tokenLevel, suite,
+            marked, steps, seed, output, checkpoint, checkpointEvery, candidates, perStep, tokenLevel, suite,
         };
+        source.AddTo(command);
         command.SetAction(parse =>
         {
             CommonOptions.RequireAtLeastOne("--candidates", parse.GetValue(candidates));
@@ -36,7 +35,7 @@ internal static class TrainHeadsCommand
             CommonOptions.RequireNonNegative("--checkpoint-every", parse.GetValue(checkpointEvery));
             // A given --out is checked before the model loads; the default one (in the model directory) once it is known.
             if (parse.GetValue(output) is { } outPath) OutputChecks.WritableFile("--out", outPath);
-            using var session = ModelSession.Open(parse.GetValue(model), loadHeads: false, null, parse.GetValue(schedule), dtype: CommonOptions.ParseDType(parse.GetValue(dtype)));
+            using var session = source.Open(parse, loadHeads: false);
             var samples = MarkedSampleStore.Load(parse.GetValue(marked)!);
             var path = parse.GetValue(output) ?? session.HeadsPath;
             if (parse.GetValue(output) is null) OutputChecks.WritableFile("--out", path);
