@@ -92,6 +92,54 @@ public sealed class LayerKvCache : IDisposable
         Length = n;
     }
 
+    /// <summary>Batch rows held per position (0 when empty).</summary>
+    public long BatchSize => keys?.shape[0] ?? 0;
+
+    /// <summary>
+    /// One cache holding the batch rows of <paramref name="parts"/> one after another, each left-padded (keys invalid)
+    /// to the longest part, so that every row's newest key sits at the end and rows of different lengths decode as one
+    /// batch. The parts are copied; they stay as they were.
+    /// </summary>
+    public static LayerKvCache Stack(IReadOnlyList<LayerKvCache> parts)
+    {
+        var filled = parts.Where(p => p.keys is not null).ToList();
+        if (filled.Count == 0) throw new ArgumentException("no part holds anything to stack", nameof(parts));
+        var like = filled[0].keys!;
+        long length = filled.Max(p => p.Length), batch = filled.Sum(p => p.BatchSize);
+        var stacked = new LayerKvCache(Math.Max(1, length));
+        stacked.keys = zeros([batch, like.shape[1], Math.Max(length, 1), like.shape[3]], like.dtype, like.device).DetachFromDisposeScope();
+        stacked.values = zeros([batch, like.shape[1], Math.Max(length, 1), like.shape[3]], like.dtype, like.device).DetachFromDisposeScope();
+        stacked.valid = zeros([batch, Math.Max(length, 1)], ScalarType.Bool, like.device).DetachFromDisposeScope();
+        using var noGrad = no_grad();
+        long row = 0;
+        foreach (var part in filled)
+        {
+            long b = part.BatchSize, pad = length - part.Length;
+            stacked.keys.narrow(0, row, b).narrow(2, pad, part.Length).copy_(part.Keys);
+            stacked.values.narrow(0, row, b).narrow(2, pad, part.Length).copy_(part.Values);
+            stacked.valid.narrow(0, row, b).narrow(1, pad, part.Length).copy_(part.valid!.narrow(1, 0, part.Length));
+            row += b;
+        }
+        stacked.Length = length;
+        stacked.anyPadding = filled.Any(p => p.anyPadding || p.Length < length);
+        return stacked;
+    }
+
+    /// <summary>A new cache of the batch rows <paramref name="rows"/> only (the others leave the batch).</summary>
+    public LayerKvCache SelectBatchRows(long[] rows)
+    {
+        if (keys is null) throw new InvalidOperationException("cannot select rows of an empty cache");
+        using var scope = NewDisposeScope();
+        var index = tensor(rows, device: keys.device);
+        var selected = new LayerKvCache(Math.Max(1, Length));
+        selected.keys = keys.index_select(0, index).DetachFromDisposeScope();
+        selected.values = values!.index_select(0, index).DetachFromDisposeScope();
+        selected.valid = valid!.index_select(0, index).DetachFromDisposeScope();
+        selected.Length = Length;
+        selected.anyPadding = anyPadding;
+        return selected;
+    }
+
     /// <summary>Forgets every row (the buffers stay allocated for reuse).</summary>
     public void Clear()
     {
@@ -145,6 +193,30 @@ public sealed class KvCache : IDisposable
     public KvCache(int numLayers, long initialCapacity = 256)
     {
         layers = Enumerable.Range(0, numLayers).Select(_ => new LayerKvCache(initialCapacity)).ToArray();
+    }
+
+    private KvCache(LayerKvCache[] layers, Tensor? nextPositions) => (this.layers, this.nextPositions) = (layers, nextPositions);
+
+    /// <summary>
+    /// One cache of the batch rows of <paramref name="parts"/> (each filled by its own prefill, pruned or not), every
+    /// layer left-padded to its longest part (<see cref="LayerKvCache.Stack"/>) and every row's next position kept:
+    /// requests of different lengths decode together. The parts are copied.
+    /// </summary>
+    public static KvCache Stack(IReadOnlyList<KvCache> parts)
+    {
+        if (parts.Count == 0) throw new ArgumentException("nothing to stack", nameof(parts));
+        if (parts.Any(p => p.layers.Length != parts[0].layers.Length || p.nextPositions is null))
+            throw new ArgumentException("every part needs the same layers and a prefill behind it", nameof(parts));
+        var layers = Enumerable.Range(0, parts[0].layers.Length).Select(l => LayerKvCache.Stack(parts.Select(p => p.layers[l]).ToList())).ToArray();
+        return new KvCache(layers, cat(parts.Select(p => p.nextPositions!).ToArray(), 0).DetachFromDisposeScope());
+    }
+
+    /// <summary>A new cache of the batch rows <paramref name="rows"/> only, their positions kept.</summary>
+    public KvCache SelectBatchRows(long[] rows)
+    {
+        using var scope = NewDisposeScope();
+        var next = nextPositions?.index_select(0, tensor(rows, device: nextPositions.device)).DetachFromDisposeScope();
+        return new KvCache(layers.Select(l => l.SelectBatchRows(rows)).ToArray(), next);
     }
 
     /// <summary>The layer caches, index = decoder layer.</summary>

@@ -1,0 +1,115 @@
+using Sdtp.Modeling;
+using static TorchSharp.torch;
+
+namespace Sdtp.Generation;
+
+/// <summary>
+/// Decodes several requests as one batch: each request is prefilled alone (pruned or not, so each row keeps what it
+/// would keep alone), then joins; every <see cref="Step"/> runs one forward for all rows, each sampled with its own
+/// options; finished rows leave. Joining or leaving restacks the cache (left-padding shorter rows) between steps,
+/// never during one. Not thread-safe: one caller drives it.
+/// </summary>
+public sealed class BatchedDecoder(LlamaForCausalLM model) : IDisposable
+{
+    private sealed class Row(int id, int lastToken, int remaining, HashSet<int> stops, TokenSampler sampler) : IDisposable
+    {
+        public int Id { get; } = id;
+        public int LastToken { get; set; } = lastToken;
+        public int Remaining { get; set; } = remaining;
+        public HashSet<int> Stops { get; } = stops;
+        public TokenSampler Sampler { get; } = sampler;
+        public void Dispose() => Sampler.Dispose();
+    }
+
+    private readonly List<Row> rows = [];
+    private KvCache? cache;
+
+    /// <summary>Requests decoding now.</summary>
+    public int Count => rows.Count;
+
+    /// <summary>
+    /// Adds a request whose prompt <paramref name="prefilled"/> holds (batch of one; copied, so the caller still
+    /// disposes it) and whose first token, <paramref name="firstToken"/>, came from its prefill's logits; it then
+    /// produces up to <see cref="GenerationOptions.MaxNewTokens"/> - 1 more, stopping at a stop token.
+    /// </summary>
+    public void Join(int id, KvCache prefilled, int firstToken, GenerationOptions options)
+    {
+        options.Validate();
+        if (rows.Any(r => r.Id == id)) throw new ArgumentException($"request {id} is already decoding", nameof(id));
+        if (prefilled.Layers.Count != model.Layers.Count || prefilled.Layers[0].BatchSize != 1)
+            throw new ArgumentException("a request joins with its own prefilled cache of batch 1 for this model", nameof(prefilled));
+        var stops = new HashSet<int>(options.StopTokenIds is { Count: > 0 } ids ? ids : model.Config.EosTokenIds);
+        var row = new Row(id, firstToken, options.MaxNewTokens - 1, stops, new TokenSampler(options));
+        if (row.Remaining <= 0 || stops.Contains(firstToken))
+        {
+            row.Dispose(); // nothing left to generate
+            return;
+        }
+        Restack(cache is null ? [prefilled] : [cache, prefilled]);
+        rows.Add(row);
+    }
+
+    /// <summary>
+    /// One decode step for every row: the token each produced, and whether that ended it (a stop token or its token
+    /// budget); ended rows have left when this returns.
+    /// </summary>
+    public IReadOnlyList<(int Id, int Token, bool Finished)> Step()
+    {
+        if (cache is null || rows.Count == 0) return [];
+        var produced = new List<(int, int, bool)>(rows.Count);
+        using (var scope = NewDisposeScope())
+        using (no_grad())
+        {
+            var ids = tensor(rows.Select(r => (long)r.LastToken).ToArray(), device: model.Device).unsqueeze(1);
+            var logits = model.Forward(ids, cache: cache);
+            for (int b = 0; b < rows.Count; b++)
+            {
+                var row = rows[b];
+                int token = (int)row.Sampler.Next(logits.narrow(0, b, 1)).item<long>();
+                row.LastToken = token;
+                row.Remaining--;
+                produced.Add((row.Id, token, row.Remaining <= 0 || row.Stops.Contains(token)));
+            }
+        }
+        var keep = produced.Select((p, b) => (p, b)).Where(x => !x.p.Item3).Select(x => (long)x.b).ToArray();
+        if (keep.Length < rows.Count)
+        {
+            var staying = keep.Select(b => rows[(int)b]).ToList();
+            foreach (var row in rows.Except(staying)) row.Dispose();
+            rows.Clear();
+            rows.AddRange(staying);
+            var old = cache;
+            cache = keep.Length == 0 ? null : old.SelectBatchRows(keep);
+            old.Dispose();
+        }
+        return produced;
+    }
+
+    /// <summary>Drops request <paramref name="id"/> (cancelled) before the next step.</summary>
+    public void Leave(int id)
+    {
+        int index = rows.FindIndex(r => r.Id == id);
+        if (index < 0 || cache is null) return;
+        rows[index].Dispose();
+        rows.RemoveAt(index);
+        var old = cache;
+        cache = rows.Count == 0 ? null : old.SelectBatchRows(Enumerable.Range(0, rows.Count + 1).Where(b => b != index).Select(b => (long)b).ToArray());
+        old.Dispose();
+    }
+
+    private void Restack(IReadOnlyList<KvCache> parts)
+    {
+        var stacked = KvCache.Stack(parts);
+        cache?.Dispose();
+        cache = stacked;
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        foreach (var row in rows) row.Dispose();
+        rows.Clear();
+        cache?.Dispose();
+        cache = null;
+    }
+}
