@@ -15,8 +15,9 @@ namespace Sdtp.Server;
 /// <summary>
 /// An OpenAI-compatible HTTP server over <see cref="SdtpChatClient"/>: <c>POST /v1/chat/completions</c> and
 /// <c>POST /v1/completions</c> (whole, or streamed as server-sent events ending with <c>data: [DONE]</c>),
-/// <c>GET /v1/models</c>, <c>GET /health</c> and <c>GET /metrics</c> (Prometheus text). Requests run one at a time
-/// through the model; up to <see cref="SdtpServerOptions.QueueLimit"/> wait, and more get 429 with Retry-After.
+/// <c>GET /v1/models</c>, <c>GET /health</c> and <c>GET /metrics</c> (Prometheus text). Up to
+/// <see cref="SdtpServerOptions.MaxBatch"/> requests decode together in one batch, up to
+/// <see cref="SdtpServerOptions.QueueLimit"/> more wait, and more than that get 429 with Retry-After.
 /// Every refusal is OpenAI's error object; a client that disconnects stops its generation.
 /// </summary>
 public static class SdtpServer
@@ -33,10 +34,11 @@ public static class SdtpServer
         });
         builder.Services.AddSingleton(served);
         var app = builder.Build();
-        var client = new SdtpChatClient(served);
+        var client = new SdtpChatClient(served, options.MaxBatch);
         app.Lifetime.ApplicationStopped.Register(client.Dispose);
         metrics ??= new ServerMetrics();
-        var queue = new SemaphoreSlim(options.QueueLimit + 1, options.QueueLimit + 1); // one generating, the rest waiting
+        int admitted = options.MaxBatch + options.QueueLimit; // a full batch decoding, the rest waiting
+        var queue = new SemaphoreSlim(admitted, admitted);
         string? apiKey = options.ApiKey ?? Environment.GetEnvironmentVariable(SdtpServerOptions.ApiKeyVariable);
 
         app.Use(async (context, next) =>
@@ -77,7 +79,7 @@ public static class SdtpServer
                 if (!queue.Wait(0))
                 {
                     context.Response.Headers.RetryAfter = "1";
-                    throw new OpenAiError(429, $"the server is busy: {options.QueueLimit} requests are already waiting; retry shortly", type: "rate_limit_error", code: "queue_full");
+                    throw new OpenAiError(429, $"the server is busy: {options.MaxBatch} requests are decoding and {options.QueueLimit} waiting; retry shortly", type: "rate_limit_error", code: "queue_full");
                 }
                 admitted = true;
                 var updates = chat

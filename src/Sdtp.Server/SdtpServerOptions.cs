@@ -18,6 +18,9 @@ public sealed record SdtpServerOptions
     /// <summary>Largest request body in bytes; larger gets 413.</summary>
     public long MaxBodyBytes { get; init; } = 1 << 20;
 
-    /// <summary>Requests that may wait while one generates; beyond it a request gets 429 with Retry-After.</summary>
+    /// <summary>Requests that decode together in one batch.</summary>
+    public int MaxBatch { get; init; } = 16;
+
+    /// <summary>Requests that may wait while a full batch decodes; beyond them a request gets 429 with Retry-After.</summary>
     public int QueueLimit { get; init; } = 16;
 }

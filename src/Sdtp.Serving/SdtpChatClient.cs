@@ -1,10 +1,7 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.CompilerServices;
-using System.Threading.Channels;
 using Microsoft.Extensions.AI;
 using Sdtp.Generation;
-using Sdtp.Pruning;
 
 namespace Sdtp.Serving;
 
@@ -14,10 +11,12 @@ namespace Sdtp.Serving;
 /// <see cref="ChatOptions.MaxOutputTokens"/>, <see cref="ChatOptions.Temperature"/>, <see cref="ChatOptions.TopP"/>,
 /// <see cref="ChatOptions.StopSequences"/> and <see cref="ChatOptions.Seed"/>; <c>AdditionalProperties["sdtp"] = false</c>
 /// runs a request dense. Usage reports prompt and completion tokens and, for an SDTP prefill, the tokens each layer
-/// kept (<c>sdtp_kept_layer_N</c>) and the prefill's milliseconds (<c>prefill_ms</c>). One request runs at a time;
-/// cancellation stops generation before the next token.
+/// kept (<c>sdtp_kept_layer_N</c>) and the prefill's milliseconds (<c>prefill_ms</c>). Concurrent requests decode
+/// together in one batch (<see cref="DecodeScheduler"/>), each prefilled alone; cancellation stops a request before
+/// the next step.
 /// </summary>
-public sealed class SdtpChatClient(ServedModel served) : IChatClient
+/// <param name="maxBatch">Requests that decode together at most; more wait for a place.</param>
+public sealed class SdtpChatClient(ServedModel served, int maxBatch = 16) : IChatClient
 {
     /// <summary>The <see cref="ChatOptions.AdditionalProperties"/> key that turns SDTP off for a request (<c>false</c>).</summary>
     public const string SdtpOption = "sdtp";
@@ -25,7 +24,7 @@ public sealed class SdtpChatClient(ServedModel served) : IChatClient
     /// <summary>Reply tokens when a request names no <see cref="ChatOptions.MaxOutputTokens"/>.</summary>
     public const int DefaultMaxOutputTokens = 256;
 
-    private readonly SemaphoreSlim gate = new(1, 1);
+    private readonly DecodeScheduler scheduler = new(served.Model, maxBatch);
 
     /// <inheritdoc/>
     public Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
@@ -80,54 +79,20 @@ public sealed class SdtpChatClient(ServedModel served) : IChatClient
 
     private async IAsyncEnumerable<ChatResponseUpdate> Run(Request request, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        // Stops the producer when the caller cancels or the reply ends early (a stop token or sequence).
+        // Cancelled when the caller cancels or the reply ends early (a stop token or sequence): the request leaves the batch.
         using var halt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        Task? producer = null;
+        var job = new DecodeScheduler.Job(request.PromptIds, request.Generation, request.UseSdtp ? served.SdtpPrefill : null, halt.Token);
+        scheduler.Submit(job);
         try
         {
             var responseId = "chatcmpl-" + Guid.NewGuid().ToString("N");
             var created = DateTimeOffset.UtcNow;
-            var tokens = Channel.CreateUnbounded<int>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
-            PruningReport? report = null;
-            double prefillMs = 0;
-            // Generation is synchronous libtorch work: it runs on a pool thread and hands each token over.
-            producer = Task.Run(() =>
-            {
-                try
-                {
-                    var watch = Stopwatch.StartNew();
-                    Prefill? prefill = request.UseSdtp ? (m, ids, cache) =>
-                    {
-                        var result = served.SdtpPrefill!(m, ids, cache);
-                        report = result.Report;
-                        prefillMs = watch.Elapsed.TotalMilliseconds;
-                        return result.LastLogits;
-                    } : (m, ids, cache) =>
-                    {
-                        var logits = m.Forward(ids, cache: cache);
-                        prefillMs = watch.Elapsed.TotalMilliseconds;
-                        return logits;
-                    };
-                    foreach (var token in new TextGenerator(served.Model, prefill).Generate(request.PromptIds, request.Generation))
-                    {
-                        if (halt.IsCancellationRequested) break;
-                        tokens.Writer.TryWrite(token);
-                    }
-                    tokens.Writer.Complete();
-                }
-                catch (Exception e)
-                {
-                    tokens.Writer.Complete(e);
-                }
-            }, CancellationToken.None);
-
             var detokenizer = new IncrementalDetokenizer(served.Tokenizer);
             var stops = new StopSequenceFilter(request.StopStrings);
             var stopIds = request.Generation.StopTokenIds!.ToHashSet();
             int generated = 0;
             bool endedByStop = false;
-            await foreach (var token in tokens.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            await foreach (var token in job.Tokens.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
             {
                 cancellationToken.ThrowIfCancellationRequested(); // the channel hands over buffered tokens without checking
                 generated++;
@@ -144,8 +109,6 @@ public sealed class SdtpChatClient(ServedModel served) : IChatClient
                     break;
                 }
             }
-            halt.Cancel();
-            await producer.ConfigureAwait(false);
             if (!stops.Stopped)
             {
                 var rest = stops.Push(detokenizer.Flush()) + stops.Flush();
@@ -156,9 +119,9 @@ public sealed class SdtpChatClient(ServedModel served) : IChatClient
                 InputTokenCount = request.PromptIds.Count,
                 OutputTokenCount = generated,
                 TotalTokenCount = request.PromptIds.Count + generated,
-                AdditionalCounts = new() { ["prefill_ms"] = (long)Math.Round(prefillMs) },
+                AdditionalCounts = new() { ["prefill_ms"] = (long)Math.Round(job.PrefillMs) },
             };
-            if (report is not null)
+            if (job.Report is { } report)
                 for (int layer = 0; layer < report.TokensPerLayer.Count; layer++)
                     usage.AdditionalCounts[$"sdtp_kept_layer_{layer.ToString(CultureInfo.InvariantCulture)}"] = report.TokensPerLayer[layer];
             yield return new ChatResponseUpdate(ChatRole.Assistant, [new UsageContent(usage)])
@@ -166,25 +129,14 @@ public sealed class SdtpChatClient(ServedModel served) : IChatClient
                 ResponseId = responseId,
                 CreatedAt = created,
                 ModelId = served.ModelId,
-                FinishReason = endedByStop || stops.Stopped ? ChatFinishReason.Stop : ChatFinishReason.Length,
+                FinishReason = endedByStop ? ChatFinishReason.Stop : ChatFinishReason.Length,
             };
 
             ChatResponseUpdate Update(string chunk) => new(ChatRole.Assistant, chunk) { ResponseId = responseId, CreatedAt = created, ModelId = served.ModelId };
         }
         finally
         {
-            // The model is free again only once the producer has stopped touching it.
-            halt.Cancel();
-            if (producer is not null)
-                try
-                {
-                    await producer.ConfigureAwait(false);
-                }
-                catch (Exception) when (cancellationToken.IsCancellationRequested)
-                {
-                    // cancelled mid-token: the caller already sees OperationCanceledException
-                }
-            gate.Release();
+            halt.Cancel(); // a reply that ended early, or was abandoned, leaves the batch
         }
     }
 
@@ -236,5 +188,5 @@ public sealed class SdtpChatClient(ServedModel served) : IChatClient
         : null;
 
     /// <inheritdoc/>
-    public void Dispose() => gate.Dispose();
+    public void Dispose() => scheduler.Dispose();
 }

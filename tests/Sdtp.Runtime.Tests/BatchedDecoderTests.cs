@@ -33,9 +33,7 @@ public class BatchedDecoderTests
             using var scope = NewDisposeScope();
             using var noGrad = no_grad();
             var logits = prefill(model, tensor(requests[i].Item1.Select(t => (long)t).ToArray()).unsqueeze(0), cache);
-            int first = (int)logits.argmax(-1).item<long>();
-            produced[i].Add(first);
-            decoder.Join(i, cache, first, options[i]);
+            produced[i].Add(decoder.Join(i, cache, logits, options[i]).Token);
         }
         Join(0);
         Join(1);
@@ -87,7 +85,7 @@ public class BatchedDecoderTests
             using var cache = new KvCache(model.Layers.Count);
             using var noGrad = no_grad();
             using var logits = model.Forward(tensor(prompt.Select(t => (long)t).ToArray()).unsqueeze(0), cache: cache);
-            decoder.Join(id, cache, (int)logits.argmax(-1).item<long>(), options);
+            decoder.Join(id, cache, logits, options);
         }
         decoder.Step();
         decoder.Leave(0);

@@ -62,6 +62,17 @@ public sealed class SdtpChatClientTests : IDisposable
     }
 
     [Fact]
+    public async Task Concurrent_requests_decode_together_and_each_gets_the_reply_it_gets_alone()
+    {
+        var questions = new[] { "Short", "A longer question than that", "Mid-sized one", "x" };
+        var options = new ChatOptions { MaxOutputTokens = 10, Temperature = 0.7f, Seed = 3 };
+        var alone = new List<string>();
+        foreach (var q in questions) alone.Add((await client.GetResponseAsync(Ask(q), options)).Text);
+        var together = await Task.WhenAll(questions.Select(q => client.GetResponseAsync(Ask(q), options)));
+        Assert.Equal(alone, together.Select(r => r.Text));
+    }
+
+    [Fact]
     public async Task Bad_options_fail_before_any_work_naming_the_option()
     {
         var e = await Assert.ThrowsAsync<ArgumentException>(() => client.GetResponseAsync(Ask("Hi"), new ChatOptions { Temperature = -1 }));

@@ -16,16 +16,18 @@ internal static class ServeCommand
         var apiKey = new Option<string?>("--api-key") { Description = $"require 'Authorization: Bearer KEY' on /v1 (default: ${SdtpServerOptions.ApiKeyVariable} when set)" };
         var template = new Option<string?>("--template") { Description = $"chat template ({string.Join(", ", ChatTemplates.All.Keys)}); default: recognised from tokenizer_config.json" };
         var modelId = new Option<string?>("--model-id") { Description = "the model name clients send; default: the checkpoint folder's name" };
-        var queue = new Option<int>("--queue") { Description = "requests that may wait while one generates (more get 429)", DefaultValueFactory = _ => 16 };
+        var batch = new Option<int>("--batch") { Description = "requests that decode together in one batch", DefaultValueFactory = _ => 16 };
+        var queue = new Option<int>("--queue") { Description = "requests that may wait while a full batch decodes (more get 429)", DefaultValueFactory = _ => 16 };
         var command = new Command("serve", "Serve a checkpoint over OpenAI's HTTP API (chat and text completions, streaming) with SDTP prefill.")
         {
-            host, port, apiKey, template, modelId, queue,
+            host, port, apiKey, template, modelId, batch, queue,
         };
         source.AddTo(command);
         command.SetAction(async (parse, cancellation) =>
         {
             if (parse.GetValue(port) is < 0 or > 65535) throw new ArgumentException($"--port must be in [0, 65535] (got {parse.GetValue(port)})");
             if (!System.Net.IPAddress.TryParse(parse.GetValue(host), out _)) throw new ArgumentException($"--host must be an IP address (got {parse.GetValue(host)})");
+            CommonOptions.RequireAtLeastOne("--batch", parse.GetValue(batch));
             CommonOptions.RequireNonNegative("--queue", parse.GetValue(queue));
             bool withHeads = File.Exists(source.HeadsPath(parse)); // without trained heads the server runs dense
             using var session = source.Open(parse, loadHeads: withHeads, needsSchedule: withHeads);
@@ -34,7 +36,7 @@ internal static class ServeCommand
             var served = !withHeads ? new ServedModel(session.Model, session.Tokenizer, chatTemplate, null, id)
                 : session.Model is TinyLlama tiny ? ServedModel.Annotated(tiny, session.Tokenizer, chatTemplate, id)
                 : ServedModel.Reference(session.Model, session.Schedule, session.Heads, session.Tokenizer, chatTemplate, id);
-            var options = new SdtpServerOptions { Host = parse.GetValue(host)!, Port = parse.GetValue(port), ApiKey = parse.GetValue(apiKey), QueueLimit = parse.GetValue(queue) };
+            var options = new SdtpServerOptions { Host = parse.GetValue(host)!, Port = parse.GetValue(port), ApiKey = parse.GetValue(apiKey), MaxBatch = parse.GetValue(batch), QueueLimit = parse.GetValue(queue) };
             await using var app = SdtpServer.Build(served, options);
             await app.StartAsync(cancellation);
             Console.WriteLine($"serving '{id}' ({(withHeads ? "SDTP prefill" : "dense only: no trained heads")}, template {chatTemplate.Name}) at {string.Join(", ", app.Urls)}; Ctrl+C stops");

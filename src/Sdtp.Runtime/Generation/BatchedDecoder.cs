@@ -29,24 +29,30 @@ public sealed class BatchedDecoder(LlamaForCausalLM model) : IDisposable
 
     /// <summary>
     /// Adds a request whose prompt <paramref name="prefilled"/> holds (batch of one; copied, so the caller still
-    /// disposes it) and whose first token, <paramref name="firstToken"/>, came from its prefill's logits; it then
-    /// produces up to <see cref="GenerationOptions.MaxNewTokens"/> - 1 more, stopping at a stop token.
+    /// disposes it): samples its first token from <paramref name="prefillLogits"/> [1, V] with the request's own
+    /// sampler, as <see cref="TextGenerator"/> would, and returns it with whether that already ended the request
+    /// (a stop token, or <see cref="GenerationOptions.MaxNewTokens"/> of 1); otherwise the request decodes with the
+    /// batch from the next <see cref="Step"/>.
     /// </summary>
-    public void Join(int id, KvCache prefilled, int firstToken, GenerationOptions options)
+    public (int Token, bool Finished) Join(int id, KvCache prefilled, Tensor prefillLogits, GenerationOptions options)
     {
         options.Validate();
         if (rows.Any(r => r.Id == id)) throw new ArgumentException($"request {id} is already decoding", nameof(id));
         if (prefilled.Layers.Count != model.Layers.Count || prefilled.Layers[0].BatchSize != 1)
             throw new ArgumentException("a request joins with its own prefilled cache of batch 1 for this model", nameof(prefilled));
         var stops = new HashSet<int>(options.StopTokenIds is { Count: > 0 } ids ? ids : model.Config.EosTokenIds);
-        var row = new Row(id, firstToken, options.MaxNewTokens - 1, stops, new TokenSampler(options));
-        if (row.Remaining <= 0 || stops.Contains(firstToken))
+        var sampler = new TokenSampler(options);
+        int first;
+        using (var scope = NewDisposeScope()) first = (int)sampler.Next(prefillLogits).item<long>();
+        var row = new Row(id, first, options.MaxNewTokens - 1, stops, sampler);
+        if (row.Remaining <= 0 || stops.Contains(first))
         {
-            row.Dispose(); // nothing left to generate
-            return;
+            row.Dispose();
+            return (first, true);
         }
         Restack(cache is null ? [prefilled] : [cache, prefilled]);
         rows.Add(row);
+        return (first, false);
     }
 
     /// <summary>
