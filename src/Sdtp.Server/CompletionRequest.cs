@@ -32,7 +32,13 @@ internal sealed record CompletionRequest(List<ChatMessage>? Messages, string? Pr
             options.TopP = Number(p, "top_p") is var v && v is > 0 and <= 1 ? (float)v : throw OpenAiError.BadRequest("top_p", $"'top_p' must be in (0, 1] (got {v})");
         if (body["seed"] is JsonNode seed) options.Seed = Int(seed, "seed");
         if (body["stop"] is JsonNode stop) options.StopSequences = Stops(stop);
-        if (body["sdtp"] is JsonNode sdtp) options.AdditionalProperties[SdtpChatClient.SdtpOption] = SdtpEnabled(sdtp);
+        if (body["sdtp"] is JsonNode sdtp)
+        {
+            options.AdditionalProperties[SdtpChatClient.SdtpOption] = SdtpEnabled(sdtp);
+            if (sdtp is JsonObject detail && detail["keep_ratio"] is JsonNode ratio)
+                options.AdditionalProperties[SdtpChatClient.KeepRatioOption] = Number(ratio, "sdtp.keep_ratio") is var r && r > 0 && r <= 1 ? r
+                    : throw OpenAiError.BadRequest("sdtp.keep_ratio", $"'sdtp.keep_ratio' must be in (0, 1] (got {r})");
+        }
 
         bool stream = body["stream"] is JsonNode s && Bool(s, "stream");
         bool includeUsage = body["stream_options"]?["include_usage"] is JsonNode u && Bool(u, "stream_options.include_usage");
@@ -77,11 +83,13 @@ internal sealed record CompletionRequest(List<ChatMessage>? Messages, string? Pr
         _ => throw OpenAiError.BadRequest("stop", "'stop' must be a string or an array of at most 4 strings"),
     };
 
+    // true, false, or an object: {"enabled": false} and/or {"keep_ratio": 0.8} (enabled when absent).
     private static bool SdtpEnabled(JsonNode node) => node switch
     {
         JsonValue v when v.TryGetValue<bool>(out var b) => b,
+        JsonObject o when o["enabled"] is null => true,
         JsonObject o when o["enabled"] is JsonValue e && e.TryGetValue<bool>(out var b) => b,
-        _ => throw OpenAiError.BadRequest("sdtp", "'sdtp' must be true, false or {\"enabled\": true|false}"),
+        _ => throw OpenAiError.BadRequest("sdtp", "'sdtp' must be true, false or {\"enabled\": true|false, \"keep_ratio\": R}"),
     };
 
     private static string? String(JsonObject body, string field, string? name = null) => body[field] switch

@@ -21,6 +21,12 @@ public sealed class SdtpChatClient(ServedModel served, int maxBatch = 16) : ICha
     /// <summary>The <see cref="ChatOptions.AdditionalProperties"/> key that turns SDTP off for a request (<c>false</c>).</summary>
     public const string SdtpOption = "sdtp";
 
+    /// <summary>
+    /// The <see cref="ChatOptions.AdditionalProperties"/> key of a keep ratio in (0, 1] for every stage of this request
+    /// (<see cref="ServedModel.AtKeepRatio"/>); absent, the served schedule's own ratios.
+    /// </summary>
+    public const string KeepRatioOption = "sdtp_keep_ratio";
+
     /// <summary>Reply tokens when a request names no <see cref="ChatOptions.MaxOutputTokens"/>.</summary>
     public const int DefaultMaxOutputTokens = 256;
 
@@ -81,7 +87,7 @@ public sealed class SdtpChatClient(ServedModel served, int maxBatch = 16) : ICha
     {
         // Cancelled when the caller cancels or the reply ends early (a stop token or sequence): the request leaves the batch.
         using var halt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var job = new DecodeScheduler.Job(request.PromptIds, request.Generation, request.UseSdtp ? served.SdtpPrefill : null, halt.Token);
+        var job = new DecodeScheduler.Job(request.PromptIds, request.Generation, request.Sdtp, halt.Token);
         scheduler.Submit(job);
         try
         {
@@ -140,7 +146,7 @@ public sealed class SdtpChatClient(ServedModel served, int maxBatch = 16) : ICha
         }
     }
 
-    private sealed record Request(IReadOnlyList<int> PromptIds, GenerationOptions Generation, IReadOnlyList<string> StopStrings, bool UseSdtp);
+    private sealed record Request(IReadOnlyList<int> PromptIds, GenerationOptions Generation, IReadOnlyList<string> StopStrings, PrunedPrefillFunc? Sdtp);
 
     // Everything a request asks for, checked before any work: bad options fail here, in the caller's thread.
     private Request Prepare(string prompt, bool addBos, IReadOnlyList<string> templateStops, ChatOptions? options)
@@ -176,7 +182,21 @@ public sealed class SdtpChatClient(ServedModel served, int maxBatch = 16) : ICha
         generation.Validate("MaxOutputTokens", "Temperature", "TopP");
         if ((long)ids.Count + maxTokens > context)
             throw new ArgumentException($"MaxOutputTokens {maxTokens}: the prompt ({ids.Count} tokens) leaves room for at most {context - ids.Count} in the model's context of {context}");
-        return new Request(ids, generation, stopStrings, useSdtp);
+        PrunedPrefillFunc? sdtp = useSdtp ? served.SdtpPrefill : null;
+        if (options?.AdditionalProperties?.TryGetValue(KeepRatioOption, out var ratioValue) == true)
+        {
+            double ratio = ratioValue switch
+            {
+                double d => d,
+                float f => f,
+                System.Text.Json.JsonElement { ValueKind: System.Text.Json.JsonValueKind.Number } e => e.GetDouble(),
+                _ => throw new ArgumentException($"'{KeepRatioOption}' must be a number in (0, 1] (got {ratioValue})"),
+            };
+            if (!(ratio > 0 && ratio <= 1)) throw new ArgumentException($"'{KeepRatioOption}' must be in (0, 1] (got {ratio})");
+            if (!useSdtp || served.AtKeepRatio is null) throw new ArgumentException($"'{KeepRatioOption}' needs SDTP on and a model with trained heads");
+            sdtp = served.AtKeepRatio(ratio);
+        }
+        return new Request(ids, generation, stopStrings, sdtp);
     }
 
     /// <inheritdoc/>

@@ -19,12 +19,28 @@ public delegate PrefillResult PrunedPrefillFunc(LlamaForCausalLM model, Tensor i
 /// <param name="ModelId">The name clients see (<c>model</c> in OpenAI requests).</param>
 public sealed record ServedModel(LlamaForCausalLM Model, ITextTokenizer Tokenizer, ChatTemplate Template, PrunedPrefillFunc? SdtpPrefill, string ModelId)
 {
+    /// <summary>
+    /// The SDTP prefill at another keep ratio per stage (the same stage layers, heads and always-kept tokens; the
+    /// runtime's reference loop), or null when the model has no heads. Heads rank tokens; the ratio only sets how many
+    /// each stage keeps, as the evaluation's accuracy-vs-budget sweep does.
+    /// </summary>
+    public Func<double, PrunedPrefillFunc>? AtKeepRatio { get; init; }
+
+    private static Func<double, PrunedPrefillFunc> Rescaled(PruningSchedule schedule, SaliencyHeadScorer scorer) => ratio =>
+    {
+        var scaled = new PruningSchedule(schedule.Stages.Select(s => s with { KeepRatio = ratio }).ToList(), schedule.AlwaysKeep);
+        return (m, ids, cache) => PrunedPrefill.Run(m, scaled, scorer, ids, cache: cache);
+    };
+
     /// <summary>An annotated model served through its generated forward (its heads must be trained or loaded).</summary>
     public static ServedModel Annotated<TModel>(TModel model, ITextTokenizer tokenizer, ChatTemplate template, string modelId)
         where TModel : LlamaForCausalLM, ISdtpModel
     {
         model.SdtpHeads.EnsureTrained();
-        return new(model, tokenizer, template, (_, ids, cache) => model.SdtpPrefill(ids, cache: cache), modelId);
+        return new(model, tokenizer, template, (_, ids, cache) => model.SdtpPrefill(ids, cache: cache), modelId)
+        {
+            AtKeepRatio = Rescaled(model.SdtpSchedule, new SaliencyHeadScorer(model.SdtpHeads)),
+        };
     }
 
     /// <summary>Any model served through the runtime's reference pruned prefill with <paramref name="heads"/> (trained or loaded).</summary>
@@ -32,6 +48,9 @@ public sealed record ServedModel(LlamaForCausalLM Model, ITextTokenizer Tokenize
         ChatTemplate template, string modelId)
     {
         var scorer = new SaliencyHeadScorer(heads);
-        return new(model, tokenizer, template, (m, ids, cache) => PrunedPrefill.Run(m, schedule, scorer, ids, cache: cache), modelId);
+        return new(model, tokenizer, template, (m, ids, cache) => PrunedPrefill.Run(m, schedule, scorer, ids, cache: cache), modelId)
+        {
+            AtKeepRatio = Rescaled(schedule, scorer),
+        };
     }
 }

@@ -90,6 +90,15 @@ public sealed class OpenAiServerTests : IAsyncLifetime
             """{"model": "tiny", "messages": [{"role": "user", "content": "Hi"}], "max_tokens": 3, "sdtp": {"enabled": false}}""")).Content.ReadAsStringAsync())!;
         Assert.False(dense["usage"]!["sdtp"]!["enabled"]!.GetValue<bool>());
         Assert.Equal("chat.completion", dense["object"]!.GetValue<string>());
+
+        var halved = JsonNode.Parse(await (await Post("/v1/chat/completions",
+            """{"model": "tiny", "messages": [{"role": "user", "content": "Tell me a long story please"}], "max_tokens": 2, "sdtp": {"keep_ratio": 0.5}}""")).Content.ReadAsStringAsync())!;
+        var kept = halved["usage"]!["sdtp"]!["kept_tokens_per_layer"]!.AsArray().Select(k => k!.GetValue<long>()).ToArray();
+        var halfSchedule = new Sdtp.Pruning.PruningSchedule(
+            TinyServedModel.Schedule.Stages.Select(s => s with { KeepRatio = 0.5 }).ToList(), TinyServedModel.Schedule.AlwaysKeep);
+        Assert.Equal(halfSchedule.TokensPerLayer((int)kept[0], 4).Select(n => (long)n), kept); // 0.5 per stage, not the schedule's 0.6
+        var bad = await Post("/v1/chat/completions", """{"model": "tiny", "messages": [{"role": "user", "content": "Hi"}], "sdtp": {"keep_ratio": 1.5}}""");
+        Assert.Equal("sdtp.keep_ratio", JsonNode.Parse(await bad.Content.ReadAsStringAsync())!["error"]!["param"]!.GetValue<string>());
     }
 
     [Fact]

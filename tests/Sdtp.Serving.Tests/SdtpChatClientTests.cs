@@ -49,6 +49,18 @@ public sealed class SdtpChatClientTests : IDisposable
     }
 
     [Fact]
+    public async Task A_request_may_ask_for_another_keep_ratio()
+    {
+        var options = new ChatOptions { MaxOutputTokens = 2, AdditionalProperties = new() { [SdtpChatClient.KeepRatioOption] = 0.5 } };
+        var response = await client.GetResponseAsync(Ask("Hi"), options);
+        int prompt = (int)response.Usage!.InputTokenCount!.Value;
+        var scaled = new PruningSchedule(Schedule.Stages.Select(s => s with { KeepRatio = 0.5 }).ToList(), Schedule.AlwaysKeep);
+        Assert.Equal(scaled.TokensPerLayer(prompt, 4)[^1], response.Usage.AdditionalCounts!["sdtp_kept_layer_3"]);
+        options.AdditionalProperties[SdtpChatClient.KeepRatioOption] = 1.5;
+        Assert.Contains("must be in (0, 1]", (await Assert.ThrowsAsync<ArgumentException>(() => client.GetResponseAsync(Ask("Hi"), options))).Message);
+    }
+
+    [Fact]
     public async Task Streaming_gives_the_same_text_as_a_whole_reply_and_ends_with_usage()
     {
         var options = new ChatOptions { MaxOutputTokens = 12, Temperature = 0.8f, TopP = 0.9f, Seed = 5 };
