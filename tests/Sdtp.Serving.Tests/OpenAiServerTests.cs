@@ -168,6 +168,24 @@ public sealed class OpenAiServerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_full_queue_answers_429_with_retry_after()
+    {
+        // A server with room for one decoding request and none waiting, kept busy by a long generation.
+        await using var small = SdtpServer.Build(tiny.Served, new SdtpServerOptions { Port = 0, MaxBatch = 1, QueueLimit = 0 });
+        await small.StartAsync();
+        var address = new Uri(small.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        using var client = new HttpClient();
+        string Body(int tokens) => $$"""{"model": "tiny", "stream": true, "max_tokens": {{tokens}}, "messages": [{"role": "user", "content": "Go"}]}""";
+        using var busy = new HttpRequestMessage(HttpMethod.Post, new Uri(address, "/v1/chat/completions")) { Content = new StringContent(Body(3500), Encoding.UTF8, "application/json") };
+        using var running = await client.SendAsync(busy, HttpCompletionOption.ResponseHeadersRead);
+        var refused = await client.PostAsync(new Uri(address, "/v1/chat/completions"), new StringContent(Body(2), Encoding.UTF8, "application/json"));
+        Assert.Equal((HttpStatusCode)429, refused.StatusCode);
+        Assert.Equal("1", refused.Headers.RetryAfter!.ToString());
+        Assert.Equal("queue_full", JsonNode.Parse(await refused.Content.ReadAsStringAsync())!["error"]!["code"]!.GetValue<string>());
+        await small.StopAsync();
+    }
+
+    [Fact]
     public async Task Models_and_metrics_describe_the_server()
     {
         var models = JsonNode.Parse(await http.GetStringAsync(new Uri(root, "/v1/models")))!;
