@@ -12,11 +12,17 @@ namespace Sdtp;
 /// </summary>
 public interface ISdtpModel
 {
+    /// <summary>The model itself (an <c>[SdtpModel]</c> class derives from <see cref="Modeling.LlamaForCausalLM"/>), for code that holds it as this interface.</summary>
+    Modeling.LlamaForCausalLM Model { get; }
+
     /// <summary>The schedule the attributes declare.</summary>
     PruningSchedule SdtpSchedule { get; }
 
     /// <summary>One saliency head per stage, created on the model's device and dtype at first use and owned by the model.</summary>
     SaliencyHeads SdtpHeads { get; }
+
+    /// <summary>Makes <paramref name="heads"/> the model's heads (checked against its schedule and width; the model disposes them).</summary>
+    void UseSdtpHeads(SaliencyHeads heads);
 
     /// <summary>Pruned prefill of <paramref name="inputIds"/> [B, T] with the trained heads; see <see cref="PrunedPrefill.Run"/>.</summary>
     PrefillResult SdtpPrefill(Tensor inputIds, Tensor? attentionMask = null, KvCache? cache = null, PrefillOptions? options = null);

@@ -33,11 +33,10 @@ public sealed record ServedModel(LlamaForCausalLM Model, ITextTokenizer Tokenize
     };
 
     /// <summary>An annotated model served through its generated forward (its heads must be trained or loaded).</summary>
-    public static ServedModel Annotated<TModel>(TModel model, ITextTokenizer tokenizer, ChatTemplate template, string modelId)
-        where TModel : LlamaForCausalLM, ISdtpModel
+    public static ServedModel Annotated(ISdtpModel model, ITextTokenizer tokenizer, ChatTemplate template, string modelId)
     {
         model.SdtpHeads.EnsureTrained();
-        return new(model, tokenizer, template, (_, ids, cache) => model.SdtpPrefill(ids, cache: cache), modelId)
+        return new(model.Model, tokenizer, template, (_, ids, cache) => model.SdtpPrefill(ids, cache: cache), modelId)
         {
             AtKeepRatio = Rescaled(model.SdtpSchedule, new SaliencyHeadScorer(model.SdtpHeads)),
         };

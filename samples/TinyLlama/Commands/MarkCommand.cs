@@ -60,5 +60,5 @@ internal static class MarkCommand
 
     // The annotated model marks through its generated forward; any other through the reference loop.
     private static Func<long[], bool[], MarkedSample>? Marker(ModelSession session) =>
-        session.Model is TinyLlama tiny ? (ids, targets) => SaliencyMarker.MarkSample(tiny, ids, targets) : null;
+        session.Generated is { } generated ? (ids, targets) => SaliencyMarker.MarkSample(generated, ids, targets) : null;
 }

@@ -23,6 +23,7 @@ internal sealed class ModelSession : IDisposable
     private ModelSession(LlamaForCausalLM model, ITextTokenizer tokenizer, PruningSchedule schedule, SaliencyHeads heads, string directory)
     {
         Model = model;
+        Generated = model as ISdtpModel;
         Tokenizer = tokenizer;
         Schedule = schedule;
         referenceHeads = heads;
@@ -32,10 +33,13 @@ internal sealed class ModelSession : IDisposable
     public LlamaForCausalLM Model { get; }
     public ITextTokenizer Tokenizer { get; }
     public PruningSchedule Schedule { get; }
-    public SaliencyHeads Heads => Model is TinyLlama tiny ? tiny.SdtpHeads : referenceHeads;
+    public SaliencyHeads Heads => Generated?.SdtpHeads ?? referenceHeads;
+
+    /// <summary>The model as an annotated class when its generated forward serves the schedule, else null (the reference path).</summary>
+    public ISdtpModel? Generated { get; }
     public string Directory { get; }
     public string HeadsPath => Path.Combine(Directory, SaliencyHeads.FileName);
-    public bool UsesGeneratedForward => Model is TinyLlama;
+    public bool UsesGeneratedForward => Generated is not null;
 
     /// <summary>
     /// Loads the checkpoint in <paramref name="directory"/> (the embedded default when null) and, with
@@ -131,9 +135,9 @@ internal sealed class ModelSession : IDisposable
     /// <summary>Makes <paramref name="heads"/> the session's heads (the session disposes them; the replaced ones are disposed now).</summary>
     public void UseHeads(SaliencyHeads heads)
     {
-        if (Model is TinyLlama tiny)
+        if (Generated is { } generated)
         {
-            tiny.UseSdtpHeads(heads);
+            generated.UseSdtpHeads(heads);
             return;
         }
         SaliencyHeads.CheckFits(heads, Schedule, Model.Config.HiddenSize);
@@ -143,10 +147,10 @@ internal sealed class ModelSession : IDisposable
     }
 
     /// <summary>The SDTP prefill: the generated forward for the annotated model, the reference path otherwise.</summary>
-    public Prefill SdtpPrefill(Action<PruningReport>? onReport = null) => Model is TinyLlama tiny
+    public Prefill SdtpPrefill(Action<PruningReport>? onReport = null) => Generated is { } generated
         ? (m, ids, cache) =>
         {
-            var result = tiny.SdtpPrefill(ids, cache: cache);
+            var result = generated.SdtpPrefill(ids, cache: cache);
             onReport?.Invoke(result.Report);
             return result.LastLogits;
         }
@@ -154,7 +158,7 @@ internal sealed class ModelSession : IDisposable
 
     public void Dispose()
     {
-        if (Model is not TinyLlama) referenceHeads.Dispose();
+        if (Generated is null) referenceHeads.Dispose();
         Model.Dispose();
     }
 }

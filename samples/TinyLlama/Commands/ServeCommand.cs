@@ -34,7 +34,7 @@ internal static class ServeCommand
             var chatTemplate = parse.GetValue(template) is string name ? ChatTemplates.Named(name) : ChatTemplates.Detect(session.Directory);
             var id = parse.GetValue(modelId) ?? (session.Directory == ModelSession.DefaultModelDirectory ? "sdtp-tinyllama" : Path.GetFileName(Path.GetFullPath(session.Directory).TrimEnd('/')));
             var served = !withHeads ? new ServedModel(session.Model, session.Tokenizer, chatTemplate, null, id)
-                : session.Model is TinyLlama tiny ? ServedModel.Annotated(tiny, session.Tokenizer, chatTemplate, id)
+                : session.Generated is { } generated ? ServedModel.Annotated(generated, session.Tokenizer, chatTemplate, id)
                 : ServedModel.Reference(session.Model, session.Schedule, session.Heads, session.Tokenizer, chatTemplate, id);
             var options = new SdtpServerOptions { Host = parse.GetValue(host)!, Port = parse.GetValue(port), ApiKey = parse.GetValue(apiKey), MaxBatch = parse.GetValue(batch), QueueLimit = parse.GetValue(queue) };
             await using var app = SdtpServer.Build(served, options);

@@ -147,8 +147,8 @@ internal static class TrainHeadsCommand
         if (session.Heads.InnerSize != SaliencyHead.DefaultInnerSize(session.Model.Config.HiddenSize))
             session.UseHeads(new SaliencyHeads(session.Schedule, session.Model.Config.HiddenSize, session.Model.Device, session.Model.DType));
         session.Heads.ResetParameters(options.Seed);
-        using var trainer = session.Model is TinyLlama tiny
-            ? HeadTrainer.For(tiny, options)
+        using var trainer = session.Generated is { } generated
+            ? HeadTrainer.For(generated, options)
             : new HeadTrainer(session.Model, session.Schedule, session.Heads, options);
         if (trainer.TryResume())
         {

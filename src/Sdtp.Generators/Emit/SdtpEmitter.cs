@@ -104,6 +104,9 @@ internal static class SdtpEmitter
         w.Line("private global::Sdtp.Pruning.SaliencyHeads? sdtpHeads;");
         w.Line();
         w.Line("/// <inheritdoc/>");
+        w.Line("global::Sdtp.Modeling.LlamaForCausalLM global::Sdtp.ISdtpModel.Model => this;");
+        w.Line();
+        w.Line("/// <inheritdoc/>");
         w.Line($"public {New(model)}global::Sdtp.Pruning.PruningSchedule SdtpSchedule => SdtpPlan.Schedule;");
         w.Line();
         w.Line("/// <inheritdoc/>");

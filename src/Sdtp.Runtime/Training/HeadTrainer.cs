@@ -28,8 +28,8 @@ public sealed class HeadTrainer : IDisposable
     private IReadOnlyDictionary<string, string>? resumedRun;
 
     /// <summary>A trainer for an <c>[SdtpModel]</c> class: its heads, schedule and generated training forward.</summary>
-    public static HeadTrainer For<TModel>(TModel model, HeadTrainerOptions? options = null) where TModel : LlamaForCausalLM, ISdtpModel =>
-        new(model, model.SdtpSchedule, model.SdtpHeads, options, (ids, tau, g) => model.SdtpTrainingForward(ids, tau, g));
+    public static HeadTrainer For(ISdtpModel model, HeadTrainerOptions? options = null) =>
+        new(model.Model, model.SdtpSchedule, model.SdtpHeads, options, (ids, tau, g) => model.SdtpTrainingForward(ids, tau, g));
 
     /// <summary>A trainer for <paramref name="heads"/> on <paramref name="model"/> (whose weights it never changes).</summary>
     public HeadTrainer(LlamaForCausalLM model, PruningSchedule schedule, SaliencyHeads heads, HeadTrainerOptions? options = null)

@@ -64,8 +64,8 @@ public static class SaliencyMarker
         MarkSample(model, idTensor => Mark(model, schedule, idTensor.Ids, idTensor.Targets), ids, targets);
 
     /// <summary>Marks one sample with an <c>[SdtpModel]</c> class's generated marking forward.</summary>
-    public static MarkedSample MarkSample<TModel>(TModel model, long[] ids, bool[] targets) where TModel : LlamaForCausalLM, ISdtpModel =>
-        MarkSample(model, t => Mark(model, () => model.SdtpMarkingForward(t.Ids), t.Ids, t.Targets), ids, targets);
+    public static MarkedSample MarkSample(ISdtpModel model, long[] ids, bool[] targets) =>
+        MarkSample(model.Model, t => Mark(model.Model, () => model.SdtpMarkingForward(t.Ids), t.Ids, t.Targets), ids, targets);
 
     private static MarkedSample MarkSample(LlamaForCausalLM model, Func<(Tensor Ids, Tensor Targets), Tensor[]> mark, long[] ids, bool[] targets)
     {

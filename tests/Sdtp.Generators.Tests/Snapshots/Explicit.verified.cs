@@ -46,6 +46,9 @@ namespace Samples
         private global::Sdtp.Pruning.SaliencyHeads? sdtpHeads;
 
         /// <inheritdoc/>
+        global::Sdtp.Modeling.LlamaForCausalLM global::Sdtp.ISdtpModel.Model => this;
+
+        /// <inheritdoc/>
         public global::Sdtp.Pruning.PruningSchedule SdtpSchedule => SdtpPlan.Schedule;
 
         /// <inheritdoc/>

@@ -50,6 +50,9 @@ namespace Company.Models.Serving
                 private global::Sdtp.Pruning.SaliencyHeads? sdtpHeads;
 
                 /// <inheritdoc/>
+                global::Sdtp.Modeling.LlamaForCausalLM global::Sdtp.ISdtpModel.Model => this;
+
+                /// <inheritdoc/>
                 public global::Sdtp.Pruning.PruningSchedule SdtpSchedule => SdtpPlan.Schedule;
 
                 /// <inheritdoc/>
