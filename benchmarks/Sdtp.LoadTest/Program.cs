@@ -17,12 +17,13 @@ using Sdtp.Tokenization;
 // requests, streams that did not end with [DONE], time to first token (p50/p99), aggregate generated tokens/s and
 // resident memory after warm-up and at the end; then sends a list of bad requests while the load runs and checks
 // that the server still answers.
-//   dotnet run -c Release --project benchmarks/Sdtp.LoadTest -- [MODEL_DIR] [SECONDS=60] [CONCURRENCY=16] [MAX_TOKENS=32]
+//   dotnet run -c Release --project benchmarks/Sdtp.LoadTest -- [MODEL_DIR] [SECONDS=60] [CONCURRENCY=16] [MAX_TOKENS=32] [sdtp|dense]
 // (The server decodes up to CONCURRENCY requests in one batch.)
 var dir = args.Length > 0 ? args[0] : Path.Combine(AppContext.BaseDirectory, "../../../../../samples/TinyLlama/model");
 int seconds = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 60;
 int concurrency = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 16;
 int maxTokens = args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 32;
+bool dense = args.Length > 4 && args[4] == "dense"; // every request asks for "sdtp": false
 
 using var model = HuggingFaceCheckpoint.Load(dir);
 model.eval();
@@ -34,10 +35,10 @@ await using var app = SdtpServer.Build(served, new SdtpServerOptions { Port = 0,
 await app.StartAsync();
 var root = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
 using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(5) };
-Console.WriteLine($"server at {root}; {concurrency} concurrent streams for {seconds} s, {maxTokens} tokens each");
+Console.WriteLine($"server at {root}; {concurrency} concurrent streams for {seconds} s, {maxTokens} tokens each, {(dense ? "dense" : "SDTP")} prefill");
 
 var prompt = "Remember: the passkey is 48213. " + string.Concat(Enumerable.Repeat("The grass is green. The sky is blue. ", 20)) + "What is the passkey?";
-var body = $$"""{"model": "load-test", "stream": true, "max_tokens": {{maxTokens}}, "messages": [{"role": "user", "content": "{{prompt}}"}]}""";
+var body = $$"""{"model": "load-test", "stream": true, "max_tokens": {{maxTokens}}, "sdtp": {{(dense ? "false" : "true")}}, "messages": [{"role": "user", "content": "{{prompt}}"}]}""";
 var firstToken = new List<double>();
 int ok = 0, failed = 0, noDone = 0;
 long generatedChars = 0;
