@@ -153,15 +153,17 @@ public sealed class SdtpChatClient(ServedModel served, int maxBatch = 16) : ICha
     {
         bool useSdtp = served.SdtpPrefill is not null;
         if (options?.AdditionalProperties?.TryGetValue(SdtpOption, out var flag) == true)
+        {
             useSdtp = flag switch
             {
-                bool b => b && served.SdtpPrefill is not null
-                    ? true
-                    : b ? throw new ArgumentException($"'{SdtpOption}': true was asked but {served.ModelId} has no trained heads; it can only run dense") : false,
+                bool b => b,
+                System.Text.Json.JsonElement { ValueKind: System.Text.Json.JsonValueKind.True } => true,
                 System.Text.Json.JsonElement { ValueKind: System.Text.Json.JsonValueKind.False } => false,
-                System.Text.Json.JsonElement { ValueKind: System.Text.Json.JsonValueKind.True } when served.SdtpPrefill is not null => true,
                 _ => throw new ArgumentException($"'{SdtpOption}' must be true or false (got {flag})"),
             };
+            if (useSdtp && served.SdtpPrefill is null)
+                throw new ArgumentException($"'{SdtpOption}': true was asked but {served.ModelId} has no trained heads; it can only run dense");
+        }
         var ids = served.Tokenizer.Encode(prompt, addBos);
         int context = served.Model.Config.MaxPositionEmbeddings;
         if (ids.Count >= context)
