@@ -37,6 +37,27 @@ public static class NativeAllocator
         }
     }
 
+    /// <summary>
+    /// Hands the free memory at the top of the C heap and in its freed chunks back to the OS (glibc's
+    /// <c>malloc_trim(0)</c>); false where the C library is not glibc. A long-running server calls it now and then:
+    /// tensors of ever-changing shapes (a batch whose rows come and go) otherwise leave freed pages resident.
+    /// </summary>
+    public static bool ReturnFreedMemory()
+    {
+        if (!OperatingSystem.IsLinux()) return false;
+        try
+        {
+            return malloc_trim(0) == 1;
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return false;
+        }
+    }
+
     [DllImport("libc.so.6", ExactSpelling = true)]
     private static extern int mallopt(int parameter, int value);
+
+    [DllImport("libc.so.6", ExactSpelling = true)]
+    private static extern int malloc_trim(nuint pad);
 }

@@ -28,6 +28,9 @@ internal sealed class DecodeScheduler : IDisposable
         public double PrefillMs { get; set; }
     }
 
+    // Batches change shape as requests come and go; now and then the freed pages go back to the OS (NativeAllocator).
+    private const int TrimEvery = 256;
+    private long steps;
     private readonly LlamaForCausalLM model;
     private readonly ConcurrentQueue<Job> waiting = new();
     private readonly SemaphoreSlim arrived = new(0);
@@ -73,6 +76,7 @@ internal sealed class DecodeScheduler : IDisposable
                     job.Tokens.Writer.TryComplete(new OperationCanceledException(job.Cancellation));
                 }
                 if (active.Count == 0) continue;
+                if (++steps % TrimEvery == 0) NativeAllocator.ReturnFreedMemory();
                 foreach (var (id, token, finished) in decoder.Step())
                 {
                     var job = active[id];
