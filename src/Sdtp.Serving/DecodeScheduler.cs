@@ -55,7 +55,16 @@ internal sealed class DecodeScheduler : IDisposable
     public void Submit(Job job)
     {
         waiting.Enqueue(job);
-        arrived.Release();
+        if (ended is not null) DrainWaiting(ended); // the thread is gone: nothing would ever answer
+        else arrived.Release();
+    }
+
+    // Why the decode thread stopped (its model failed, or the scheduler was disposed); null while it runs.
+    private volatile Exception? ended;
+
+    private void DrainWaiting(Exception reason)
+    {
+        while (waiting.TryDequeue(out var job)) job.Tokens.Writer.TryComplete(reason);
     }
 
     private void Run()
@@ -89,15 +98,15 @@ internal sealed class DecodeScheduler : IDisposable
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
         {
+            ended = new ObjectDisposedException(nameof(DecodeScheduler));
         }
         catch (Exception e)
         {
-            // A failure of the model itself ends every request with it, and the scheduler with them.
-            foreach (var job in active.Values) job.Tokens.Writer.TryComplete(e);
-            while (waiting.TryDequeue(out var job)) job.Tokens.Writer.TryComplete(e);
-            return;
+            ended = e; // a failure of the model itself ends every request with it, and the scheduler with them
         }
-        foreach (var job in active.Values.Concat(waiting)) job.Tokens.Writer.TryComplete(new ObjectDisposedException(nameof(DecodeScheduler)));
+        ended ??= new ObjectDisposedException(nameof(DecodeScheduler));
+        foreach (var job in active.Values) job.Tokens.Writer.TryComplete(ended);
+        DrainWaiting(ended);
     }
 
     // Prefills one request alone and lets it join; a request that fails here fails alone.

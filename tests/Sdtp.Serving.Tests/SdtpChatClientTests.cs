@@ -85,6 +85,16 @@ public sealed class SdtpChatClientTests : IDisposable
     }
 
     [Fact]
+    public async Task A_request_to_a_disposed_client_fails_instead_of_waiting_forever()
+    {
+        var closed = new SdtpChatClient(tiny.Served);
+        closed.Dispose();
+        var reply = closed.GetResponseAsync(Ask("Hi"), new ChatOptions { MaxOutputTokens = 2 });
+        Assert.Same(reply, await Task.WhenAny(reply, Task.Delay(TimeSpan.FromSeconds(30))));
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => reply);
+    }
+
+    [Fact]
     public async Task Bad_options_fail_before_any_work_naming_the_option()
     {
         var e = await Assert.ThrowsAsync<ArgumentException>(() => client.GetResponseAsync(Ask("Hi"), new ChatOptions { Temperature = -1 }));
