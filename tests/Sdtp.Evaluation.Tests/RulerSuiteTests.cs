@@ -57,6 +57,31 @@ public class RulerSuiteTests
     }
 
     [Fact]
+    public void A_diagnostic_holds_out_exactly_the_ingredient_it_names()
+    {
+        var questionPatterns = Phrasings.SingleQuestions.HeldOut.Select(Phrasings.TemplatePattern).ToList();
+        var needlePatterns = Phrasings.KeyValueNeedles.HeldOut.Select(Phrasings.TemplatePattern).ToList();
+        var heldOutQuestions = (RulerTask)RulerSuite.Families(TemplateSplit.Training, sources: SampleSources.HoldingOut("questions"))[0];
+        var heldOutWords = (RulerTask)RulerSuite.Families(TemplateSplit.Training, sources: SampleSources.HoldingOut("words"))[0];
+        int wordValues = 0;
+        for (int i = 0; i < 30; i++)
+        {
+            var sample = TaskSuite.EvaluationSample(heldOutQuestions, 512, 0.5, i);
+            var question = sample.Prompt[sample.QuestionStart..];
+            Assert.Contains(questionPatterns, p => p.IsMatch(question));
+            Assert.DoesNotContain(needlePatterns, p => p.IsMatch(sample.Prompt[..sample.QuestionStart]));
+            var worded = TaskSuite.EvaluationSample(heldOutWords, 512, 0.5, i);
+            if (worded.Expected[0].All(char.IsLetter))
+            {
+                wordValues++;
+                Assert.Contains(worded.Expected[0], WordLists.HeldOutWords);
+            }
+        }
+        Assert.True(wordValues > 3);
+        Assert.Throws<ArgumentException>(() => SampleSources.HoldingOut("haystack"));
+    }
+
+    [Fact]
     public void Held_out_words_and_prose_never_reach_training_samples()
     {
         var heldOutWords = new[] { WordLists.Adjectives, WordLists.KeyNouns, WordLists.Nouns }

@@ -16,12 +16,12 @@ public sealed class MultiValueNeedleTask(TemplateSplit split) : RulerTask(split)
     public override TaskSample Generate(int length, double depth, Random random)
     {
         var kind = random.Next(2) == 0 ? ValueKind.Number : ValueKind.Word;
-        var key = Values.Keys(Split, 1, random)[0];
-        var values = Values.Distinct(kind, Split, ValueCount, random);
-        var template = Phrasings.KeyValueNeedles.Pick(Split, random);
+        var key = Values.Keys(Sources.Words, 1, random)[0];
+        var values = Values.Distinct(kind, Sources.Words, ValueCount, random);
+        var template = Phrasings.KeyValueNeedles.Pick(Sources.Needles, random);
         var depths = Enumerable.Range(0, ValueCount).Select(i => 0.05 + ((depth - 0.05 + i * 0.9 / ValueCount) % 0.9)).ToArray();
         var needles = values.Select((v, i) => (depths[i], PhrasingSet.Fill(template, [.. KindSlots(kind), ("key", key), ("value", v)]))).ToList();
-        var question = PhrasingSet.Fill(Phrasings.MultiValueQuestions.Pick(Split, random), [.. KindSlots(kind), ("key", key)]);
+        var question = PhrasingSet.Fill(Phrasings.MultiValueQuestions.Pick(Sources.Questions, random), [.. KindSlots(kind), ("key", key)]);
         // The answer lists the values in the order they appear in the text.
         var inOrder = values.Select((v, i) => (v, depths[i])).OrderBy(p => p.Item2).Select(p => p.v).ToList();
         return Assemble(length, depth, random, needles, question, inOrder);

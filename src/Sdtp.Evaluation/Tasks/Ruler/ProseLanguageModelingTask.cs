@@ -15,7 +15,7 @@ public sealed class ProseLanguageModelingTask(TemplateSplit split) : RulerTask(s
     /// <inheritdoc/>
     public override TaskSample Generate(int length, double depth, Random random)
     {
-        var next = ProseCorpus.For(Split).Open(random);
+        var next = ProseCorpus.For(Sources.Prose).Open(random);
         // The context is whole sentence pieces up to the length; the continuation starts with the next piece.
         var context = new System.Text.StringBuilder(next());
         var piece = next();

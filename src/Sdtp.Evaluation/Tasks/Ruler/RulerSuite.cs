@@ -9,10 +9,15 @@ public static class RulerSuite
     /// <summary>Every family on training phrasings: base training, marking, validation, and in-distribution evaluation.</summary>
     public static IReadOnlyList<IEvalTask> Training { get; } = Families(TemplateSplit.Training);
 
-    /// <summary>The families of <paramref name="split"/>.</summary>
-    public static IReadOnlyList<IEvalTask> Families(TemplateSplit split, int maxKeys = 6) =>
-    [
-        new SingleNeedleTask(split), new MultiKeyNeedleTask(split, 2, maxKeys), new MultiValueNeedleTask(split),
-        new MultiQueryNeedleTask(split, Math.Max(3, maxKeys - 1)), new VariableTrackingTask(split), new ProseLanguageModelingTask(split),
-    ];
+    /// <summary>The families of <paramref name="split"/>, drawing from <paramref name="sources"/> when given (a diagnostic).</summary>
+    public static IReadOnlyList<IEvalTask> Families(TemplateSplit split, int maxKeys = 6, SampleSources? sources = null)
+    {
+        var from = sources ?? SampleSources.All(split);
+        return
+        [
+            new SingleNeedleTask(split) { Sources = from }, new MultiKeyNeedleTask(split, 2, maxKeys) { Sources = from },
+            new MultiValueNeedleTask(split) { Sources = from }, new MultiQueryNeedleTask(split, Math.Max(3, maxKeys - 1)) { Sources = from },
+            new VariableTrackingTask(split) { Sources = from }, new ProseLanguageModelingTask(split) { Sources = from },
+        ];
+    }
 }

@@ -7,6 +7,9 @@ namespace Sdtp.Evaluation.Tasks.Ruler;
 /// </summary>
 public abstract class RulerTask(TemplateSplit split) : IEvalTask
 {
+    /// <summary>Where each ingredient of a sample comes from: all from <see cref="Split"/> unless a diagnostic says otherwise.</summary>
+    public SampleSources Sources { get; init; } = SampleSources.All(split);
+
     /// <summary>The suffix of the name of a family's in-distribution variant (training phrasings, evaluation seeds).</summary>
     public const string TrainingSuffix = "@train";
 
@@ -28,14 +31,14 @@ public abstract class RulerTask(TemplateSplit split) : IEvalTask
     /// <summary>A sentence source for one haystack of this split.</summary>
     protected Func<string> Haystack(Random random)
     {
-        return split == TemplateSplit.Training && random.Next(2) == 0 ? FillerText.Sentences(random) : ProseCorpus.For(split).Open(random);
+        return Sources.Prose == TemplateSplit.Training && random.Next(2) == 0 ? FillerText.Sentences(random) : ProseCorpus.For(Sources.Prose).Open(random);
     }
 
     /// <summary>Builds the sample: intro, haystack with <paramref name="needles"/>, <paramref name="question"/>; the answer lists <paramref name="expected"/>.</summary>
     protected TaskSample Assemble(int length, double depth, Random random, IReadOnlyList<(double Depth, string Needle)> needles,
         string question, IReadOnlyList<string> expected, IReadOnlyList<string>? otherQuestions = null, IReadOnlyList<string>? otherAnswers = null)
     {
-        var intro = Phrasings.Intros.Pick(split, random);
+        var intro = Phrasings.Intros.Pick(Sources.Intros, random);
         var (prompt, offsets) = HaystackBuilder.BuildInContext(intro, needles, question, length, Haystack(random));
         var context = prompt[..^question.Length];
         return new TaskSample(Name, prompt, AnswerText(expected), depth, offsets)
@@ -55,9 +58,9 @@ public abstract class RulerTask(TemplateSplit split) : IEvalTask
     /// </summary>
     protected (string[] Keys, string[] Values, List<(double Depth, string Needle)> Needles) KeyedNeedles(int count, ValueKind kind, double depth, Random random)
     {
-        var keys = Values.Keys(Split, count, random, similar: true);
-        var values = Values.Distinct(kind, Split, count, random);
-        var template = Phrasings.KeyValueNeedles.Pick(Split, random);
+        var keys = Values.Keys(Sources.Words, count, random, similar: true);
+        var values = Values.Distinct(kind, Sources.Words, count, random);
+        var template = Phrasings.KeyValueNeedles.Pick(Sources.Needles, random);
         var needles = keys.Select((k, i) => (i == 0 ? depth : random.NextDouble(),
             PhrasingSet.Fill(template, [.. KindSlots(kind), ("key", k), ("value", values[i])]))).ToList();
         return (keys, values, needles);

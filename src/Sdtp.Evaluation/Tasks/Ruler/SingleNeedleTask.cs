@@ -13,11 +13,11 @@ public sealed class SingleNeedleTask(TemplateSplit split) : RulerTask(split)
     public override TaskSample Generate(int length, double depth, Random random)
     {
         var kind = (ValueKind)random.Next(3);
-        var key = Values.Keys(Split, 1, random)[0];
-        var value = Values.Of(kind, Split, random);
+        var key = Values.Keys(Sources.Words, 1, random)[0];
+        var value = Values.Of(kind, Sources.Words, random);
         var slots = KindSlots(kind).Append(("key", key)).ToArray();
-        var needle = PhrasingSet.Fill(Phrasings.KeyValueNeedles.Pick(Split, random), [.. slots, ("value", value)]);
-        var question = PhrasingSet.Fill(Phrasings.SingleQuestions.Pick(Split, random), slots);
+        var needle = PhrasingSet.Fill(Phrasings.KeyValueNeedles.Pick(Sources.Needles, random), [.. slots, ("value", value)]);
+        var question = PhrasingSet.Fill(Phrasings.SingleQuestions.Pick(Sources.Questions, random), slots);
         return Assemble(length, depth, random, [(depth, needle)], question, [value]);
     }
 }

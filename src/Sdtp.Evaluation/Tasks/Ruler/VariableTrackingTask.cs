@@ -17,19 +17,19 @@ public sealed class VariableTrackingTask(TemplateSplit split) : RulerTask(split)
         var names = Values.VariableNames(chainLength + distractorLength, random);
         var valuePair = new[] { FillerText.Number(random, 5), "" };
         do valuePair[1] = FillerText.Number(random, 5); while (valuePair[1] == valuePair[0]);
-        int template = random.Next(Phrasings.VariableAssignments.For(Split).Count);
+        int template = random.Next(Phrasings.VariableAssignments.For(Sources.Needles).Count);
         var chain = names.Take(chainLength).ToArray();
         var distractor = names.Skip(chainLength).ToArray();
         var needles = new List<(double, string)>();
         needles.AddRange(Chain(chain, valuePair[0], Spread(depth, chainLength)));
         var distractorDepths = Enumerable.Range(0, distractorLength).Select(_ => 0.05 + 0.9 * random.NextDouble()).Order().ToArray();
         needles.AddRange(Chain(distractor, valuePair[1], distractorDepths));
-        var question = PhrasingSet.Fill(Phrasings.VariableQuestions.Pick(Split, random), ("value", valuePair[0]));
+        var question = PhrasingSet.Fill(Phrasings.VariableQuestions.Pick(Sources.Questions, random), ("value", valuePair[0]));
         return Assemble(length, depth, random, needles, question, chain);
 
         IEnumerable<(double, string)> Chain(string[] vars, string value, double[] depths) => vars.Select((v, i) => (depths[i], i == 0
-            ? PhrasingSet.Fill(Phrasings.VariableAssignments.For(Split)[template], ("var", v), ("value", value))
-            : PhrasingSet.Fill(Phrasings.VariableLinks.For(Split)[template], ("var", v), ("src", vars[i - 1])))).ToArray();
+            ? PhrasingSet.Fill(Phrasings.VariableAssignments.For(Sources.Needles)[template], ("var", v), ("value", value))
+            : PhrasingSet.Fill(Phrasings.VariableLinks.For(Sources.Needles)[template], ("var", v), ("src", vars[i - 1])))).ToArray();
     }
 
     /// <summary><paramref name="count"/> increasing depths from <paramref name="first"/> to 0.95, so the chain keeps its order.</summary>
