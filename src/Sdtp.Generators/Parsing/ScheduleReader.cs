@@ -159,23 +159,10 @@ internal static class ScheduleReader
         if (!(TryNamed(attribute, "FirstLayer", 0, out int first) & TryNamed(attribute, "Every", 1, out int every)
               & TryNamed(attribute, "Stages", 0, out int count) & TryNamed(attribute, "Ratio", 0.0, out double ratio)))
             return false;
-        bool valid = true;
-        foreach (var (violation, field) in new[]
-                 {
-                     (ScheduleRules.GeometricStages(count), "Stages"), (ScheduleRules.GeometricEvery(every), "Every"),
-                     (ScheduleRules.KeepRatio(ratio), "Ratio"), (layersKnown ? ScheduleRules.Layer(first, numLayers) : null, "FirstLayer"),
-                 })
-            if (violation is not null)
-            {
-                problems.Add(Problem(violation, NamedLocation(attribute, field, cancellation)));
-                valid &= field != "Ratio"; // a bad ratio still leaves the layers to check
-            }
-        if (!valid || !layersKnown) return true; // nothing is generated without a valid layer count
-        if (ScheduleRules.GeometricFits(first, every, count, numLayers) is { } pastLast)
-        {
-            problems.Add(Problem(pastLast, NamedLocation(attribute, "Stages", cancellation)));
-            return true;
-        }
+        var violations = ScheduleRules.Geometric(first, every, count, ratio, layersKnown ? numLayers : null);
+        foreach (var (violation, field) in violations) problems.Add(Problem(violation, NamedLocation(attribute, field, cancellation)));
+        // Nothing is generated without a valid layer count and stages that fit (a bad ratio alone is reported, not fatal here).
+        if (!layersKnown || violations.Any(v => v.Field != "Ratio")) return true;
         // Here every stage sits on a layer of the model, so there are fewer stages than MaxLayers.
         for (int s = 0; s < count; s++) stages.Add(new StageInfo(first + s * every, ratio));
         return true;

@@ -78,14 +78,11 @@ public static class PruningScheduleSyntax
         int first = Int(fields["first"], "first"), stages = Int(fields["stages"], "stages");
         int every = fields.TryGetValue("every", out var e) ? Int(e, "every") : 1;
         double ratio = Real(fields["ratio"], "ratio");
-        // The analyzer's order: each parameter alone, then whether the last stage fits.
-        foreach (var rule in new[]
-                 {
-                     ScheduleRules.GeometricStages(stages), ScheduleRules.GeometricEvery(every), ScheduleRules.KeepRatio(ratio),
-                     ScheduleRules.LayerCount(numLayers) ?? ScheduleRules.Layer(first, numLayers),
-                 })
-            if (rule is not null) throw new PruningScheduleException(rule.ToString());
-        if (ScheduleRules.GeometricFits(first, every, stages, numLayers) is { } pastLast) throw new PruningScheduleException(pastLast.ToString());
+        // The analyzer's rules in its order, so the first problem named is the one the attribute would get; a layer
+        // count that cannot carry a schedule comes after the parameters' own problems, where the first layer's would.
+        var layerCount = ScheduleRules.LayerCount(numLayers);
+        var problem = ScheduleRules.Geometric(first, every, stages, ratio, layerCount is null ? numLayers : null).Select(f => f.Violation).FirstOrDefault() ?? layerCount;
+        if (problem is not null) throw new PruningScheduleException(problem.ToString());
         return PruningSchedule.Geometric(first, every, stages, ratio, alwaysKeep);
     }
 

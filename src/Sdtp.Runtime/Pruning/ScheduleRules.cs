@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using System.Globalization;
+using System.Linq;
 
 namespace Sdtp.Pruning;
 
@@ -86,6 +87,30 @@ internal static class ScheduleRules
         long last = first + (long)(stages - 1) * every;
         return last <= numLayers - 1 ? null
             : new("SDTP010", Format(first), Format(every), Format(stages), last.ToString(CultureInfo.InvariantCulture), Format(numLayers - 1));
+    }
+
+    /// <summary>
+    /// Every rule a geometric schedule breaks, in the analyzer's order, each with the <c>[GeometricSchedule]</c>
+    /// argument it is about (<c>Stages</c>, <c>Every</c>, <c>Ratio</c>, <c>FirstLayer</c>): each parameter alone, then,
+    /// when only the ratio (if anything) is wrong, whether the last stage fits. Without <paramref name="numLayers"/>
+    /// (not known) the layers are not checked.
+    /// </summary>
+    public static List<(ScheduleRuleViolation Violation, string Field)> Geometric(int first, int every, int stages, double ratio, int? numLayers)
+    {
+        var found = new List<(ScheduleRuleViolation Violation, string Field)>();
+        void Add(ScheduleRuleViolation? violation, string field)
+        {
+            if (violation is not null) found.Add((violation, field));
+        }
+        Add(GeometricStages(stages), "Stages");
+        Add(GeometricEvery(every), "Every");
+        Add(KeepRatio(ratio), "Ratio");
+        if (numLayers is int layers)
+        {
+            Add(Layer(first, layers), "FirstLayer");
+            if (found.All(f => f.Field == "Ratio")) Add(GeometricFits(first, every, stages, layers), "Stages"); // a bad ratio still leaves the layers to check
+        }
+        return found;
     }
 
     /// <summary>An integer as the messages write it.</summary>
