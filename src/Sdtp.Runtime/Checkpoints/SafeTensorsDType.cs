@@ -40,12 +40,7 @@ public static class SafeTensorsDType
         _ => throw new NotSupportedException($"dtype {dtype} is not supported"),
     };
 
-    /// <summary>HF's <c>torch_dtype</c> spelling.</summary>
-    public static string TorchName(ScalarType dtype) => dtype switch
-    {
-        ScalarType.Float32 => "float32",
-        ScalarType.Float16 => "float16",
-        ScalarType.BFloat16 => "bfloat16",
-        _ => dtype.ToString().ToLowerInvariant(),
-    };
+    /// <summary>HF's <c>torch_dtype</c> spelling: the name <see cref="Modeling.ModelConfig.TorchDtypes"/> reads back.</summary>
+    public static string TorchName(ScalarType dtype) =>
+        Modeling.ModelConfig.TorchDtypes.FirstOrDefault(kv => kv.Value == dtype).Key ?? dtype.ToString().ToLowerInvariant();
 }

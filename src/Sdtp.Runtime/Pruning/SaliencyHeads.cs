@@ -193,6 +193,11 @@ public sealed class SaliencyHeads : nn.Module
     public static FileInfo ReadInfo(string path)
     {
         using var file = SafeTensorsFile.Open(path);
+        return ReadInfo(file, path);
+    }
+
+    private static FileInfo ReadInfo(SafeTensorsFile file, string path)
+    {
         var m = file.Metadata;
         PruningSchedule? schedule = null;
         if (m.TryGetValue(Keys.Schedule, out var text))
@@ -221,7 +226,14 @@ public sealed class SaliencyHeads : nn.Module
     /// </summary>
     public static SaliencyHeads Load(string path, PruningSchedule schedule, long hiddenSize, Device? device = null, ScalarType? dtype = null, string? baseModel = null)
     {
-        var info = ReadInfo(path);
+        FileInfo info;
+        long? inner = null;
+        using (var file = SafeTensorsFile.Open(path))
+        {
+            info = ReadInfo(file, path);
+            if (schedule.Stages.Count > 0 && file.Entries.TryGetValue($"heads.{KeyOf(schedule.Stages[0].Layer)}.fc1.weight", out var fc1) && fc1.Shape.Length == 2)
+                inner = fc1.Shape[0];
+        }
         if (info.Schedule is { } trainedFor && !PruningScheduleSyntax.SameSchedule(trainedFor, schedule))
             throw new CheckpointException($"{path}: the heads were trained for schedule '{PruningScheduleSyntax.Format(trainedFor)}', " +
                 $"but this model prunes with '{PruningScheduleSyntax.Format(schedule)}'; train heads for this schedule, or run with theirs");
@@ -232,10 +244,6 @@ public sealed class SaliencyHeads : nn.Module
         if (info.BaseModel is { } trainedOn && baseModel is not null && trainedOn != baseModel)
             throw new CheckpointException($"{path}: the heads were trained on a model of signature {trainedOn}, but this model's is {baseModel} " +
                 "(another architecture or tensor layout); train heads on this model");
-        long? inner = null;
-        using (var file = SafeTensorsFile.Open(path))
-            if (schedule.Stages.Count > 0 && file.Entries.TryGetValue($"heads.{KeyOf(schedule.Stages[0].Layer)}.fc1.weight", out var fc1) && fc1.Shape.Length == 2)
-                inner = fc1.Shape[0];
         if (inner < 1)
             throw new CheckpointException($"{path}: tensor 'heads.{KeyOf(schedule.Stages[0].Layer)}.fc1.weight' has an inner width of {inner}; heads need at least 1");
         var heads = new SaliencyHeads(schedule, hiddenSize, device, dtype, inner);

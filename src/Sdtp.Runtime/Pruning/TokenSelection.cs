@@ -39,10 +39,7 @@ public static class TokenSelection
         if (k < 1 || k > n) throw new ArgumentOutOfRangeException(nameof(k), k, $"must be in [1, {n}]");
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        // Three tiers, by construction never mixed: forced (+inf), real tokens by score, padding (-inf).
-        var priority = scores.detach().to_type(ScalarType.Float32).masked_fill(forced, float.PositiveInfinity);
-        if (valid is not null) priority = priority.masked_fill(valid.logical_not(), float.NegativeInfinity);
-        var (_, top) = priority.topk((int)k, dim: 1, largest: true, sorted: false);
+        var (_, top) = Priority(scores, forced, valid).topk((int)k, dim: 1, largest: true, sorted: false);
         var (sorted, _) = top.sort(dim: 1);
         return sorted.MoveToOuterDisposeScope();
     }
@@ -65,9 +62,7 @@ public static class TokenSelection
         long width = keep.Max();
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var priority = scores.detach().to_type(ScalarType.Float32).masked_fill(forced, float.PositiveInfinity);
-        if (valid is not null) priority = priority.masked_fill(valid.logical_not(), float.NegativeInfinity);
-        var (_, best) = priority.topk((int)width, dim: 1, largest: true, sorted: true); // best first
+        var (_, best) = Priority(scores, forced, valid).topk((int)width, dim: 1, largest: true, sorted: true); // best first
         // Column j of row b is kept when j < keep[b]; the others become -1 and sort to the front as padding slots.
         var rank = arange(width, device: scores.device).unsqueeze(0);
         var counts = tensor(keep, device: scores.device).unsqueeze(1);
@@ -77,6 +72,13 @@ public static class TokenSelection
         var indices = ordered.clamp_min(0);
         bool anyPadding = valid is not null || keep.Any(k => k < width);
         return new RowSelection(indices.MoveToOuterDisposeScope(), anyPadding ? keptValid.MoveToOuterDisposeScope() : null);
+    }
+
+    // Three tiers, by construction never mixed: forced (+inf), real tokens by score, padding (-inf).
+    private static Tensor Priority(Tensor scores, Tensor forced, Tensor? valid)
+    {
+        var priority = scores.detach().to_type(ScalarType.Float32).masked_fill(forced, float.PositiveInfinity);
+        return valid is null ? priority : priority.masked_fill(valid.logical_not(), float.NegativeInfinity);
     }
 
     /// <summary>Gathers rows <paramref name="indices"/> [B, k] along dim 1 of <paramref name="x"/> [B, n, ...].</summary>
