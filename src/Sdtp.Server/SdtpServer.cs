@@ -111,25 +111,31 @@ public static class SdtpServer
 
         async Task Whole(HttpContext context, IAsyncEnumerable<ChatResponseUpdate> updates, bool chat, Stopwatch arrived)
         {
-            var text = new System.Text.StringBuilder();
-            ChatResponseUpdate? last = null;
-            UsageDetails? usage = null;
-            await foreach (var update in updates)
-            {
-                if (text.Length == 0 && update.Text.Length > 0) metrics.TimeToFirstToken.Observe(arrived.Elapsed.TotalSeconds);
-                text.Append(update.Text);
-                usage = update.Contents.OfType<UsageContent>().FirstOrDefault()?.Details ?? usage;
-                last = update;
-            }
-            Record(usage, arrived);
+            var reply = await ObservingFirstText(updates, arrived).ToChatResponseAsync(context.RequestAborted);
+            Record(reply.Usage, arrived);
             var choice = chat
-                ? new JsonObject { ["index"] = 0, ["message"] = new JsonObject { ["role"] = "assistant", ["content"] = text.ToString() }, ["finish_reason"] = Finish(last) }
-                : new JsonObject { ["index"] = 0, ["text"] = text.ToString(), ["logprobs"] = null, ["finish_reason"] = Finish(last) };
-            var response = Envelope(last, chat ? "chat.completion" : "text_completion");
+                ? new JsonObject { ["index"] = 0, ["message"] = new JsonObject { ["role"] = "assistant", ["content"] = reply.Text }, ["finish_reason"] = Finish(reply.FinishReason) }
+                : new JsonObject { ["index"] = 0, ["text"] = reply.Text, ["logprobs"] = null, ["finish_reason"] = Finish(reply.FinishReason) };
+            var response = Envelope(reply.ResponseId, reply.CreatedAt, chat ? "chat.completion" : "text_completion");
             response["choices"] = new JsonArray(choice);
-            response["usage"] = Usage(usage);
+            response["usage"] = Usage(reply.Usage);
             context.Response.ContentType = "application/json";
             await context.Response.WriteAsync(response.ToJsonString());
+        }
+
+        // The updates as they are, noting when the first text arrives (time to first token).
+        async IAsyncEnumerable<ChatResponseUpdate> ObservingFirstText(IAsyncEnumerable<ChatResponseUpdate> updates, Stopwatch arrived)
+        {
+            bool seen = false;
+            await foreach (var update in updates)
+            {
+                if (!seen && update.Text.Length > 0)
+                {
+                    metrics.TimeToFirstToken.Observe(arrived.Elapsed.TotalSeconds);
+                    seen = true;
+                }
+                yield return update;
+            }
         }
 
         async Task Stream(HttpContext context, IAsyncEnumerable<ChatResponseUpdate> updates, bool chat, bool includeUsage, Stopwatch arrived)
@@ -157,10 +163,10 @@ public static class SdtpServer
             }
             if (first) context.Response.ContentType = "text/event-stream";
             Record(usage, arrived);
-            await Event(context, Chunk(last, chat, type, null, null, Finish(last)));
+            await Event(context, Chunk(last, chat, type, null, null, Finish(last?.FinishReason)));
             if (includeUsage)
             {
-                var usageChunk = Envelope(last, type);
+                var usageChunk = Envelope(last?.ResponseId, last?.CreatedAt, type);
                 usageChunk["choices"] = new JsonArray();
                 usageChunk["usage"] = Usage(usage);
                 await Event(context, usageChunk);
@@ -178,17 +184,17 @@ public static class SdtpServer
                 metrics.PrunedTokens.Inc(Math.Max(0, (usage.InputTokenCount ?? 0) - keptLast));
         }
 
-        JsonObject Envelope(ChatResponseUpdate? update, string type) => new()
+        JsonObject Envelope(string? id, DateTimeOffset? created, string type) => new()
         {
-            ["id"] = update?.ResponseId ?? "cmpl-" + Guid.NewGuid().ToString("N"),
+            ["id"] = id ?? "cmpl-" + Guid.NewGuid().ToString("N"),
             ["object"] = type,
-            ["created"] = (update?.CreatedAt ?? DateTimeOffset.UtcNow).ToUnixTimeSeconds(),
+            ["created"] = (created ?? DateTimeOffset.UtcNow).ToUnixTimeSeconds(),
             ["model"] = served.ModelId,
         };
 
         JsonObject Chunk(ChatResponseUpdate? update, bool chat, string type, string? role, string? text, string? finish)
         {
-            var chunk = Envelope(update, type);
+            var chunk = Envelope(update?.ResponseId, update?.CreatedAt, type);
             JsonObject choice;
             if (chat)
             {
@@ -223,8 +229,8 @@ public static class SdtpServer
         }
     }
 
-    private static string? Finish(ChatResponseUpdate? update) =>
-        update?.FinishReason is { } reason ? reason == ChatFinishReason.Length ? "length" : "stop" : null;
+    private static string? Finish(ChatFinishReason? reason) =>
+        reason is { } r ? r == ChatFinishReason.Length ? "length" : "stop" : null;
 
     private static async Task Event(HttpContext context, JsonObject data)
     {

@@ -40,26 +40,9 @@ public sealed class SdtpChatClient(ServedModel served, int maxBatch = 16) : ICha
     public Task<ChatResponse> GetCompletionAsync(string prompt, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
         Collect(GetStreamingCompletionAsync(prompt, options, cancellationToken));
 
-    private async Task<ChatResponse> Collect(IAsyncEnumerable<ChatResponseUpdate> updates)
-    {
-        var text = new System.Text.StringBuilder();
-        ChatResponseUpdate? last = null;
-        UsageDetails? usage = null;
-        await foreach (var update in updates.ConfigureAwait(false))
-        {
-            text.Append(update.Text);
-            usage = update.Contents.OfType<UsageContent>().FirstOrDefault()?.Details ?? usage;
-            last = update;
-        }
-        return new ChatResponse(new ChatMessage(ChatRole.Assistant, text.ToString()))
-        {
-            ModelId = served.ModelId,
-            ResponseId = last?.ResponseId,
-            FinishReason = last?.FinishReason,
-            Usage = usage,
-            CreatedAt = last?.CreatedAt,
-        };
-    }
+    // Microsoft.Extensions.AI's own merge of streamed updates: text, usage (from the last update's UsageContent),
+    // finish reason, response id and model.
+    private static Task<ChatResponse> Collect(IAsyncEnumerable<ChatResponseUpdate> updates) => updates.ToChatResponseAsync();
 
     /// <inheritdoc/>
     public IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null,
