@@ -23,9 +23,10 @@ internal static class TrainBaseCommand
         var mixture = new Option<TrainingMixture>("--mixture") { Description = "training data: Templates (passkey, multikey, multivalue, grammar lm) or Ruler (the RULER-like families on training phrasings, grammar and prose haystacks, lm on both)", DefaultValueFactory = _ => TrainingMixture.Templates };
         var checkEvery = new Option<int>("--check-every") { Description = "steps between curriculum checks (each checks every retrieval task and saves)", DefaultValueFactory = _ => 50 };
         var config = new Option<string?>("--config") { Description = "config.json of the architecture a fresh run starts from (random weights); default: the embedded model's" };
+        var widen = new Option<int>("--widen") { Description = "start from --start-from's model made this many times wider (hidden size, SwiGLU width, heads), computing the same logits", DefaultValueFactory = _ => 1 };
         var command = new Command("train-base", "Train the small byte-level default model on the tasks' training splits with a length curriculum.")
         {
-            output, minutes, steps, seed, stageSteps, learningRate, startFrom, lengths, maxKeys, questions, decay, mixture, config, checkEvery,
+            output, minutes, steps, seed, stageSteps, learningRate, startFrom, lengths, maxKeys, questions, decay, mixture, config, checkEvery, widen,
         };
         command.SetAction(parse =>
         {
@@ -43,6 +44,9 @@ internal static class TrainBaseCommand
             CommonOptions.RequirePositive("--minutes", parse.GetValue(minutes));
             CommonOptions.RequirePositive("--lr", parse.GetValue(learningRate));
             CommonOptions.RequireAtLeastOne("--check-every", parse.GetValue(checkEvery));
+            CommonOptions.RequireAtLeastOne("--widen", parse.GetValue(widen));
+            if (parse.GetValue(widen) > 1 && parse.GetValue(startFrom) is null)
+                throw new ArgumentException("--widen needs --start-from: it widens a trained model (for a wider model from random weights give --config)");
             var configPath = parse.GetValue(config);
             if (configPath is not null && !File.Exists(configPath)) throw new FileNotFoundException($"--config: {Path.GetFullPath(configPath)} not found");
             var options = new BaseTrainingOptions
@@ -59,6 +63,7 @@ internal static class TrainBaseCommand
                 DecayLearningRate = parse.GetValue(decay),
                 Mixture = parse.GetValue(mixture),
                 CheckEvery = parse.GetValue(checkEvery),
+                WidenBy = parse.GetValue(widen),
                 Config = configPath is null ? null : Sdtp.Modeling.ModelConfig.Load(configPath),
             };
             var directory = parse.GetValue(output)!;

@@ -50,6 +50,11 @@ public sealed record BaseTrainingOptions
     public bool DecayLearningRate { get; init; }
     /// <summary>A checkpoint directory whose weights a fresh run starts from (fine-tuning); null starts from random weights. Ignored when resuming.</summary>
     public string? StartFrom { get; init; }
+    /// <summary>
+    /// Start from <see cref="StartFrom"/> made this many times wider (<see cref="ModelWidening"/>: same function, more
+    /// heads, width and SwiGLU units); 1 keeps its architecture.
+    /// </summary>
+    public int WidenBy { get; init; } = 1;
     /// <summary>The architecture of a fresh run from random weights; null is <see cref="BaseModelTrainer.DefaultConfig"/>.</summary>
     public ModelConfig? Config { get; init; }
     /// <summary>What the model is trained on.</summary>
@@ -119,7 +124,7 @@ public sealed class BaseModelTrainer
         Directory.CreateDirectory(directory);
         manual_seed(options.Seed);
         using var model = resuming ? HuggingFaceCheckpoint.Load(directory, Devices.Default)
-            : options.StartFrom is { } from ? HuggingFaceCheckpoint.Load(from, Devices.Default)
+            : options.StartFrom is { } from ? StartingModel(from)
             : new LlamaForCausalLM(options.Config ?? DefaultConfig, Devices.Default);
         using var optimizer = optim.AdamW(model.DistinctParameters(), lr: options.LearningRate, weight_decay: 0.01);
         var (step, stage, stageStart) = (0, 0, 0);
@@ -171,6 +176,13 @@ public sealed class BaseModelTrainer
         Save(model, optimizer, directory, step, stage, stageStart);
         model.eval();
         return check;
+    }
+
+    private LlamaForCausalLM StartingModel(string directory)
+    {
+        var trained = HuggingFaceCheckpoint.Load(directory, Devices.Default);
+        if (options.WidenBy == 1) return trained;
+        using (trained) return ModelWidening.Widen(trained, options.WidenBy);
     }
 
     /// <summary>Whether the last <see cref="Train"/> found the run already at --max-steps and trained nothing.</summary>
