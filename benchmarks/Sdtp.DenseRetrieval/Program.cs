@@ -6,23 +6,50 @@ using Sdtp.Tokenization;
 // Dense retrieval of a byte-level checkpoint while it trains (a base model has no heads yet, so `sdtp eval` cannot run):
 // the right answers of the first N evaluation samples of each RULER-like family, depths spread over 0.05-0.95, scored
 // as eval scores them (Answers.ExactMatch).
-//   dotnet run -c Release --project benchmarks/Sdtp.DenseRetrieval -- MODEL_DIR LENGTH HeldOut|Training N [INGREDIENT]
+//   dotnet run -c Release --project benchmarks/Sdtp.DenseRetrieval -- MODEL_DIR LENGTH HeldOut|Training N [INGREDIENT] [--failures]
 // INGREDIENT (intros, needles, questions, words or prose) scores the training phrasings with that one ingredient
-// held out: which of them a model fails on.
-if (args.Length is not (4 or 5) || !int.TryParse(args[1], out int length) || !Enum.TryParse<TemplateSplit>(args[2], out var split) || !int.TryParse(args[3], out int count) || count < 1)
+// held out: which of them a model fails on. --failures also sorts each family's wrong answers by what their first item
+// is (an expected value with the rest missing, another key's value, other text of the prompt, or nothing in the prompt:
+// a mis-copied or invented value) and prints them.
+bool showFailures = args.Contains("--failures");
+var positional = args.Where(a => a != "--failures").ToArray();
+if (positional.Length is not (4 or 5) || !int.TryParse(positional[1], out int length) || !Enum.TryParse<TemplateSplit>(positional[2], out var split) || !int.TryParse(positional[3], out int count) || count < 1)
 {
-    Console.Error.WriteLine("usage: Sdtp.DenseRetrieval MODEL_DIR LENGTH HeldOut|Training N [intros|needles|questions|words|prose]");
+    Console.Error.WriteLine("usage: Sdtp.DenseRetrieval MODEL_DIR LENGTH HeldOut|Training N [intros|needles|questions|words|prose] [--failures]");
     return 2;
 }
-SampleSources? sources = args.Length == 5 ? SampleSources.HoldingOut(args[4]) : null;
-using var model = HuggingFaceCheckpoint.Load(args[0], TorchSharp.torch.CPU);
+SampleSources? sources = positional.Length == 5 ? SampleSources.HoldingOut(positional[4]) : null;
+using var model = HuggingFaceCheckpoint.Load(positional[0], TorchSharp.torch.CPU);
 model.eval();
 var tokenizer = new ByteTokenizer();
 foreach (var task in RulerSuite.Families(sources is null ? split : TemplateSplit.Training, sources: sources).Where(t => t.IsRetrieval))
 {
     int right = 0;
+    var failures = new List<(string Kind, string Line)>();
     for (int i = 0; i < count; i++)
-        if (Answers.ExactMatch(model, tokenizer, TaskSuite.EvaluationSample(task, length, 0.05 + 0.9 * i / Math.Max(1, count - 1), i))) right++;
-    Console.WriteLine($"{task.Name}{(sources is null ? "" : " with held-out " + args[4])} @ {length}: {right}/{count}");
+    {
+        var sample = TaskSuite.EvaluationSample(task, length, 0.05 + 0.9 * i / Math.Max(1, count - 1), i);
+        if (Answers.ExactMatch(model, tokenizer, sample)) { right++; continue; }
+        if (!showFailures) continue;
+        var output = Answers.Generate(model, tokenizer, sample);
+        failures.Add((FailureKind(sample, output), $"    want [{sample.Answer}] got [{output.ReplaceLineEndings(" ")}]"));
+    }
+    Console.WriteLine($"{task.Name}{(sources is null ? "" : " with held-out " + positional[4])} @ {length}: {right}/{count}");
+    if (failures.Count == 0) continue;
+    Console.WriteLine("  wrong answers by first item: " + string.Join(", ", failures.GroupBy(f => f.Kind).OrderByDescending(g => g.Count()).Select(g => $"{g.Key} {g.Count()}")));
+    foreach (var (_, line) in failures) Console.WriteLine(line);
 }
 return 0;
+
+// What the first item of a wrong answer is: where a model that found the wrong needle, copied badly or never looked differ.
+static string FailureKind(TaskSample sample, string output)
+{
+    var first = output.TrimStart().Split([',', ' ', '.', '!', '?', '\n'], 2)[0];
+    var expected = sample.Expected.Count > 0 ? sample.Expected : [sample.Answer.Trim()];
+    if (first.Length == 0) return "nothing";
+    // A value run on into other characters ("4213" + "ab") still counts as that value.
+    if (expected.Any(first.StartsWith)) return "expected value, rest missing";
+    if (sample.OtherQueries.SelectMany(q => q.Answer.Split(',', StringSplitOptions.TrimEntries)).Any(first.StartsWith)) return "another key's value";
+    return System.Text.RegularExpressions.Regex.IsMatch(sample.Prompt, $@"(?<![\w-]){System.Text.RegularExpressions.Regex.Escape(first)}(?![\w-])")
+        ? "other text of the prompt" : "not in the prompt";
+}
