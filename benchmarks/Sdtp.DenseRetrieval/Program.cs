@@ -6,23 +6,28 @@ using Sdtp.Tokenization;
 // Dense retrieval of a byte-level checkpoint while it trains (a base model has no heads yet, so `sdtp eval` cannot run):
 // the right answers of the first N evaluation samples of each RULER-like family, depths spread over 0.05-0.95, scored
 // as eval scores them (Answers.ExactMatch).
-//   dotnet run -c Release --project benchmarks/Sdtp.DenseRetrieval -- MODEL_DIR LENGTH HeldOut|Training N [INGREDIENT] [--failures]
+//   dotnet run -c Release --project benchmarks/Sdtp.DenseRetrieval -- MODEL_DIR LENGTH HeldOut|Training|Templates N [INGREDIENT] [--failures]
+// Templates scores the template tasks (passkey, multikey, multivalue: one phrasing each) instead, on their evaluation
+// stream: what a model trained on them could do, and what later training kept of it.
 // INGREDIENT (intros, needles, questions, words or prose) scores the training phrasings with that one ingredient
 // held out: which of them a model fails on. --failures also sorts each family's wrong answers by what their first item
 // is (an expected value with the rest missing, another key's value, other text of the prompt, or nothing in the prompt:
 // a mis-copied or invented value) and prints them.
 bool showFailures = args.Contains("--failures");
 var positional = args.Where(a => a != "--failures").ToArray();
-if (positional.Length is not (4 or 5) || !int.TryParse(positional[1], out int length) || !Enum.TryParse<TemplateSplit>(positional[2], out var split) || !int.TryParse(positional[3], out int count) || count < 1)
+bool templates = positional.Length > 2 && positional[2] == "Templates";
+var split = TemplateSplit.Training;
+if (positional.Length is not (4 or 5) || !int.TryParse(positional[1], out int length) || !(templates || Enum.TryParse(positional[2], out split)) || !int.TryParse(positional[3], out int count) || count < 1 || templates && positional.Length == 5)
 {
-    Console.Error.WriteLine("usage: Sdtp.DenseRetrieval MODEL_DIR LENGTH HeldOut|Training N [intros|needles|questions|words|prose] [--failures]");
+    Console.Error.WriteLine("usage: Sdtp.DenseRetrieval MODEL_DIR LENGTH HeldOut|Training|Templates N [intros|needles|questions|words|prose] [--failures]");
     return 2;
 }
 SampleSources? sources = positional.Length == 5 ? SampleSources.HoldingOut(positional[4]) : null;
+IEnumerable<IEvalTask> tasks = templates ? TaskSuite.All : RulerSuite.Families(sources is null ? split : TemplateSplit.Training, sources: sources);
 using var model = HuggingFaceCheckpoint.Load(positional[0], TorchSharp.torch.CPU);
 model.eval();
 var tokenizer = new ByteTokenizer();
-foreach (var task in RulerSuite.Families(sources is null ? split : TemplateSplit.Training, sources: sources).Where(t => t.IsRetrieval))
+foreach (var task in tasks.Where(t => t.IsRetrieval))
 {
     int right = 0;
     var failures = new List<(string Kind, string Line)>();
