@@ -18,6 +18,8 @@ public class CliErrorTests
     [InlineData(new[] { "demo", "--candidates", "-2" }, "--candidates must be at least 1 (got -2)")]
     [InlineData(new[] { "train-base", "--lengths", "512", "1024", "--max-keys", "6" }, "--lengths has 2 stages but --max-keys has 1")]
     [InlineData(new[] { "train-base", "--multikey-questions", "0" }, "--multikey-questions must be at least 1 (got 0)")]
+    [InlineData(new[] { "train-base", "--widen", "2" }, "--widen needs --start-from: it widens a trained model")]
+    [InlineData(new[] { "train-base", "--widen", "2", "--start-from", "/no/such/model", "--config", "/no/such/config.json" }, "--widen and --config both set the architecture: give one")]
     [InlineData(new[] { "train-base", "--out", "/tmp/sdtp-cli-never", "--start-from", "/no/such/model" }, "the checkpoint to start from has no config.json: /no/such/model")]
     [InlineData(new[] { "demo", "--samples-per-step", "0" }, "--samples-per-step must be at least 1 (got 0)")]
     [InlineData(new[] { "bogus" }, "Unrecognized command or argument 'bogus'")]

@@ -47,6 +47,8 @@ internal static class TrainBaseCommand
             CommonOptions.RequireAtLeastOne("--widen", parse.GetValue(widen));
             if (parse.GetValue(widen) > 1 && parse.GetValue(startFrom) is null)
                 throw new ArgumentException("--widen needs --start-from: it widens a trained model (for a wider model from random weights give --config)");
+            if (parse.GetValue(widen) > 1 && parse.GetValue(config) is not null)
+                throw new ArgumentException("--widen and --config both set the architecture: give one (--widen derives it from --start-from's)");
             var configPath = parse.GetValue(config);
             if (configPath is not null && !File.Exists(configPath)) throw new FileNotFoundException($"--config: {Path.GetFullPath(configPath)} not found");
             var options = new BaseTrainingOptions
