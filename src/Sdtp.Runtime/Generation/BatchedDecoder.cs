@@ -77,17 +77,8 @@ public sealed class BatchedDecoder(LlamaForCausalLM model) : IDisposable
                 produced.Add((row.Id, token, row.Remaining <= 0 || row.Stops.Contains(token)));
             }
         }
-        var keep = produced.Select((p, b) => (p, b)).Where(x => !x.p.Item3).Select(x => (long)x.b).ToArray();
-        if (keep.Length < rows.Count)
-        {
-            var staying = keep.Select(b => rows[(int)b]).ToList();
-            foreach (var row in rows.Except(staying)) row.Dispose();
-            rows.Clear();
-            rows.AddRange(staying);
-            var old = cache;
-            cache = keep.Length == 0 ? null : old.SelectBatchRows(keep);
-            old.Dispose();
-        }
+        var staying = Enumerable.Range(0, produced.Count).Where(b => !produced[b].Item3).ToList();
+        if (staying.Count < rows.Count) KeepOnly(staying);
         return produced;
     }
 
@@ -96,10 +87,18 @@ public sealed class BatchedDecoder(LlamaForCausalLM model) : IDisposable
     {
         int index = rows.FindIndex(r => r.Id == id);
         if (index < 0 || cache is null) return;
-        rows[index].Dispose();
-        rows.RemoveAt(index);
-        var old = cache;
-        cache = rows.Count == 0 ? null : old.SelectBatchRows(Enumerable.Range(0, rows.Count + 1).Where(b => b != index).Select(b => (long)b).ToArray());
+        KeepOnly(Enumerable.Range(0, rows.Count).Where(b => b != index).ToList());
+    }
+
+    // The rows at batch indices staying go on (their cache rows selected); the others are disposed and leave.
+    private void KeepOnly(IReadOnlyList<int> staying)
+    {
+        var kept = staying.Select(b => rows[b]).ToList();
+        foreach (var row in rows.Except(kept)) row.Dispose();
+        rows.Clear();
+        rows.AddRange(kept);
+        var old = cache!;
+        cache = kept.Count == 0 ? null : old.SelectBatchRows(staying.Select(b => (long)b).ToArray());
         old.Dispose();
     }
 

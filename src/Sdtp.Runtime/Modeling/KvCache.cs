@@ -105,11 +105,11 @@ public sealed class LayerKvCache : IDisposable
         var filled = parts.Where(p => p.keys is not null).ToList();
         if (filled.Count == 0) throw new ArgumentException("no part holds anything to stack", nameof(parts));
         var like = filled[0].keys!;
-        long length = filled.Max(p => p.Length), batch = filled.Sum(p => p.BatchSize);
-        var stacked = new LayerKvCache(Math.Max(1, length));
-        stacked.keys = zeros([batch, like.shape[1], Math.Max(length, 1), like.shape[3]], like.dtype, like.device).DetachFromDisposeScope();
-        stacked.values = zeros([batch, like.shape[1], Math.Max(length, 1), like.shape[3]], like.dtype, like.device).DetachFromDisposeScope();
-        stacked.valid = zeros([batch, Math.Max(length, 1)], ScalarType.Bool, like.device).DetachFromDisposeScope();
+        long length = filled.Max(p => p.Length), batch = filled.Sum(p => p.BatchSize), capacity = Math.Max(1, length);
+        var stacked = new LayerKvCache(capacity);
+        stacked.keys = zeros([batch, like.shape[1], capacity, like.shape[3]], like.dtype, like.device).DetachFromDisposeScope();
+        stacked.values = zeros([batch, like.shape[1], capacity, like.shape[3]], like.dtype, like.device).DetachFromDisposeScope();
+        stacked.valid = zeros([batch, capacity], ScalarType.Bool, like.device).DetachFromDisposeScope();
         using var noGrad = no_grad();
         long row = 0;
         foreach (var part in filled)
