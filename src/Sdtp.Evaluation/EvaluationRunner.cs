@@ -236,7 +236,7 @@ public sealed class EvaluationRunner(LlamaForCausalLM model, ITextTokenizer toke
         for (int i = 0; i < settings.SweepRatios.Count; i++)
         {
             double ratio = settings.SweepRatios[i];
-            var scaled = new PruningSchedule(schedule.Stages.Select(s => s with { KeepRatio = ratio }).ToList(), schedule.AlwaysKeep);
+            var scaled = schedule.AtKeepRatio(ratio);
             var evaluator = new AccuracyEvaluator(model, tokenizer, scaled);
             var policies = Policies(settings.Baselines.Where(b => b != "oracle").ToList(), scaled).Where(p => p.Name != "dense").Prepend(new DensePolicy()).ToList();
             var grid = new AccuracyGrid(retrieval, [length], [0.5], settings.SweepSamples);

@@ -28,7 +28,7 @@ public sealed record ServedModel(LlamaForCausalLM Model, ITextTokenizer Tokenize
 
     private static Func<double, PrunedPrefillFunc> Rescaled(PruningSchedule schedule, SaliencyHeadScorer scorer) => ratio =>
     {
-        var scaled = new PruningSchedule(schedule.Stages.Select(s => s with { KeepRatio = ratio }).ToList(), schedule.AlwaysKeep);
+        var scaled = schedule.AtKeepRatio(ratio);
         return (m, ids, cache) => PrunedPrefill.Run(m, scaled, scorer, ids, cache: cache);
     };
 

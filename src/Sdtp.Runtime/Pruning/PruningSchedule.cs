@@ -90,6 +90,9 @@ public sealed record PruningSchedule
         return -1;
     }
 
+    /// <summary>The same stage layers and always-kept tokens with every stage keeping <paramref name="ratio"/> (a budget sweep, a per-request ratio).</summary>
+    public PruningSchedule AtKeepRatio(double ratio) => new(Stages.Select(s => s with { KeepRatio = ratio }).ToList(), AlwaysKeep);
+
     /// <summary>Product of the keep ratios of stages 0..<paramref name="stage"/>: the share of the original tokens after it.</summary>
     public double CumulativeKeepRatio(int stage)
     {
