@@ -18,6 +18,7 @@ internal static class TrainBaseCommand
         var startFrom = new Option<string?>("--start-from") { Description = "checkpoint directory whose weights a fresh run starts from (fine-tuning); default: random weights" };
         var lengths = new Option<int[]>("--lengths") { Description = "curriculum stage lengths (tokens)", DefaultValueFactory = _ => [128, 256, 512, 1024], AllowMultipleArgumentsPerToken = true };
         var maxKeys = new Option<int[]>("--max-keys") { Description = "most multi-key needles at each stage (one per --lengths entry)", DefaultValueFactory = _ => [2, 3, 4, 6], AllowMultipleArgumentsPerToken = true };
+        var restated = new Option<double[]>("--restated-cues") { Description = "share of single and multi-key samples at each stage (one per --lengths entry) whose question ends by restating the asked needle up to its value: a bridge to key lookup; default none", AllowMultipleArgumentsPerToken = true };
         var questions = new Option<int>("--multikey-questions") { Description = "questions answered after each multi-key training context", DefaultValueFactory = _ => 1 };
         var decay = new Option<bool>("--lr-decay") { Description = "decay the learning rate linearly to zero at --max-steps" };
         var mixture = new Option<TrainingMixture>("--mixture") { Description = "training data: Templates (passkey, multikey, multivalue, grammar lm) or Ruler (the RULER-like families on training phrasings, grammar and prose haystacks, lm on both)", DefaultValueFactory = _ => TrainingMixture.Templates };
@@ -26,7 +27,7 @@ internal static class TrainBaseCommand
         var widen = new Option<int>("--widen") { Description = "start from --start-from's model made this many times wider (hidden size, SwiGLU width, heads), computing the same logits", DefaultValueFactory = _ => 1 };
         var command = new Command("train-base", "Train the small byte-level default model on the tasks' training splits with a length curriculum.")
         {
-            output, minutes, steps, seed, stageSteps, learningRate, startFrom, lengths, maxKeys, questions, decay, mixture, config, checkEvery, widen,
+            output, minutes, steps, seed, stageSteps, learningRate, startFrom, lengths, maxKeys, restated, questions, decay, mixture, config, checkEvery, widen,
         };
         command.SetAction(parse =>
         {
@@ -36,6 +37,11 @@ internal static class TrainBaseCommand
                 throw new ArgumentException($"--lengths has {stageLengths.Length} stages but --max-keys has {stageKeys.Length}: give one --max-keys per length");
             if (stageKeys.Any(k => k < 2))
                 throw new ArgumentException($"--max-keys must be at least 2 (got {string.Join(' ', stageKeys)})");
+            var stageRestated = parse.GetValue(restated) ?? [];
+            if (stageRestated.Length != 0 && stageRestated.Length != stageLengths.Length)
+                throw new ArgumentException($"--lengths has {stageLengths.Length} stages but --restated-cues has {stageRestated.Length}: give one share per length");
+            if (stageRestated.Any(r => r is < 0 or > 1 || double.IsNaN(r)))
+                throw new ArgumentException($"--restated-cues must lie in [0, 1] (got {string.Join(' ', stageRestated)})");
             CommonOptions.RequireAtLeastOne("--multikey-questions", parse.GetValue(questions));
             CommonOptions.RequireAtLeastOne("--max-steps", parse.GetValue(steps));
             CommonOptions.RequireAtLeastOne("--stage-steps", parse.GetValue(stageSteps));
@@ -61,6 +67,7 @@ internal static class TrainBaseCommand
                 StartFrom = parse.GetValue(startFrom),
                 Lengths = stageLengths,
                 MaxKeys = stageKeys,
+                RestatedCues = stageRestated,
                 MultiKeyQuestions = parse.GetValue(questions),
                 DecayLearningRate = parse.GetValue(decay),
                 Mixture = parse.GetValue(mixture),

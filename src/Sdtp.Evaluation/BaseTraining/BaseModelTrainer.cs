@@ -16,6 +16,11 @@ public sealed record BaseTrainingOptions
     public IReadOnlyList<int> Lengths { get; init; } = [128, 256, 512, 1024];
     /// <summary>Most multi-key needles per sample at each stage (fewer keys first: without this they did not learn).</summary>
     public IReadOnlyList<int> MaxKeys { get; init; } = [2, 3, 4, 6];
+    /// <summary>
+    /// Share of single-needle and multi-key training samples at each stage whose question ends by restating the asked
+    /// needle up to its value (<see cref="RulerTask.RestatedCueShare"/>); empty is none. Checks never restate.
+    /// </summary>
+    public IReadOnlyList<double> RestatedCues { get; init; } = [];
     /// <summary>Exact match every retrieval task must reach before the next stage.</summary>
     public double AdvanceAt { get; init; } = 0.9;
     /// <summary>Most steps at one stage: past it the curriculum moves on even if a task lags (the final check still reports it).</summary>
@@ -107,7 +112,17 @@ public sealed class BaseModelTrainer
     private readonly ByteTokenizer tokenizer = new();
 
     /// <summary>A trainer with <paramref name="options"/>.</summary>
-    public BaseModelTrainer(BaseTrainingOptions? options = null) => this.options = options ?? new BaseTrainingOptions();
+    public BaseModelTrainer(BaseTrainingOptions? options = null)
+    {
+        this.options = options ?? new BaseTrainingOptions();
+        int stages = this.options.Lengths.Count;
+        if (this.options.MaxKeys.Count != stages)
+            throw new ArgumentException($"MaxKeys has {this.options.MaxKeys.Count} entries for {stages} stages: give one per length", nameof(options));
+        if (this.options.RestatedCues.Count is var restated && restated != 0 && restated != stages)
+            throw new ArgumentException($"RestatedCues has {restated} entries for {stages} stages: give one per length, or none", nameof(options));
+        if (this.options.RestatedCues.Any(r => r is < 0 or > 1 || double.IsNaN(r)))
+            throw new ArgumentException($"RestatedCues {string.Join(' ', this.options.RestatedCues)}: each share must lie in [0, 1]", nameof(options));
+    }
 
     /// <summary>
     /// Trains into <paramref name="directory"/> (a HF checkpoint directory plus <c>training/</c> state), resuming from
@@ -224,7 +239,7 @@ public sealed class BaseModelTrainer
         using var scope = NewDisposeScope();
         int length = options.Lengths[stage];
         int batch = Math.Max(2, options.BatchSize * 256 / Math.Max(256, length));
-        var tasks = TrainingTasks(options.MaxKeys[stage]);
+        var tasks = TrainingTasks(options.MaxKeys[stage], options.RestatedCues.Count > 0 ? options.RestatedCues[stage] : 0);
         var sequences = new List<(int[] Ids, float[] Weights)>();
         for (int b = 0; b < batch; b++)
         {
@@ -331,9 +346,9 @@ public sealed class BaseModelTrainer
     public static double DrawWeight(IEvalTask task) => task is MultiKeyNeedleTask or MultiValueNeedleTask or MultiQueryNeedleTask or VariableTrackingTask ? 2 : 1;
 
     /// <summary>What a training step draws from (see <see cref="DrawWeight"/>): retrieval tasks, then language modelling.</summary>
-    public IReadOnlyList<IEvalTask> TrainingTasks(int maxKeys) => options.Mixture == TrainingMixture.Templates
+    public IReadOnlyList<IEvalTask> TrainingTasks(int maxKeys, double restatedCueShare = 0) => options.Mixture == TrainingMixture.Templates
         ? [new PasskeyTask(), new MultiKeyTask(2, maxKeys), new MultiValueTask(), new LanguageModelingTask()]
-        : [.. RulerSuite.Families(TemplateSplit.Training, maxKeys), new LanguageModelingTask()];
+        : [.. RulerSuite.Families(TemplateSplit.Training, maxKeys, restatedCueShare: restatedCueShare), new LanguageModelingTask()];
 
     /// <summary>
     /// The options that define what a run trains on, as the command line spells them: a resumed run must give the same
@@ -346,6 +361,7 @@ public sealed class BaseModelTrainer
         ["--max-keys"] = string.Join(' ', options.MaxKeys),
         ["--multikey-questions"] = options.MultiKeyQuestions.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["--seed"] = options.Seed.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["--restated-cues"] = string.Join(' ', options.RestatedCues.Select(r => r.ToString(System.Globalization.CultureInfo.InvariantCulture))),
     };
 
     // A state written before runs recorded their options has no "run": nothing to compare, the next save records it.

@@ -14,9 +14,10 @@ public sealed class MultiKeyNeedleTask(TemplateSplit split, int minKeys = 2, int
     {
         int count = random.Next(minKeys, maxKeys + 1);
         var kind = (ValueKind)random.Next(3);
-        var (keys, values, needles) = KeyedNeedles(count, kind, depth, random);
+        var (keys, values, needles, needleTemplate) = KeyedNeedles(count, kind, depth, random);
         var questionTemplate = Phrasings.SingleQuestions.Pick(Sources.Questions, random);
-        string Question(string key) => PhrasingSet.Fill(questionTemplate, [.. KindSlots(kind), ("key", key)]);
+        var cue = RestatedCue(needleTemplate, kind, random);
+        string Question(string key) => cue(PhrasingSet.Fill(questionTemplate, [.. KindSlots(kind), ("key", key)]), key);
         return Assemble(length, depth, random, needles, Question(keys[0]), [values[0]],
             keys.Skip(1).Select(Question).ToList(), values.Skip(1).Select(v => AnswerText([v])).ToList());
     }

@@ -14,7 +14,7 @@ public sealed class MultiQueryNeedleTask(TemplateSplit split, int maxKeys = 5) :
     {
         int count = random.Next(3, maxKeys + 1);
         var kind = (ValueKind)random.Next(3);
-        var (keys, values, needles) = KeyedNeedles(count, kind, depth, random);
+        var (keys, values, needles, _) = KeyedNeedles(count, kind, depth, random);
         var questionTemplate = Phrasings.MultiQueryQuestions.Pick(Sources.Questions, random);
         string Question(int a, int b) => PhrasingSet.Fill(questionTemplate, [.. KindSlots(kind), ("key", keys[a]), ("key2", keys[b])]);
         // Other pairs the same context could be asked, so every key is asked in some question.

@@ -10,6 +10,12 @@ public abstract class RulerTask(TemplateSplit split) : IEvalTask
     /// <summary>Where each ingredient of a sample comes from: all from <see cref="Split"/> unless a diagnostic says otherwise.</summary>
     public SampleSources Sources { get; init; } = SampleSources.All(split);
 
+    /// <summary>
+    /// Share of single-needle and multi-key samples whose questions end by restating the end of the asked key's needle,
+    /// up to its value (training only, <see cref="RestatedCue"/>); 0 (evaluation and validation) never does.
+    /// </summary>
+    public double RestatedCueShare { get; init; }
+
     /// <summary>The suffix of the name of a family's in-distribution variant (training phrasings, evaluation seeds).</summary>
     public const string TrainingSuffix = "@train";
 
@@ -56,14 +62,31 @@ public abstract class RulerTask(TemplateSplit split) : IEvalTask
     /// <paramref name="count"/> keys (sharing words with the first) with distinct values of <paramref name="kind"/>, and
     /// their needles in one phrasing: the first at <paramref name="depth"/>, the others anywhere.
     /// </summary>
-    protected (string[] Keys, string[] Values, List<(double Depth, string Needle)> Needles) KeyedNeedles(int count, ValueKind kind, double depth, Random random)
+    protected (string[] Keys, string[] Values, List<(double Depth, string Needle)> Needles, string Template) KeyedNeedles(int count, ValueKind kind, double depth, Random random)
     {
         var keys = Values.Keys(Sources.Words, count, random, similar: true);
         var values = Values.Distinct(kind, Sources.Words, count, random);
         var template = Phrasings.KeyValueNeedles.Pick(Sources.Needles, random);
         var needles = keys.Select((k, i) => (i == 0 ? depth : random.NextDouble(),
             PhrasingSet.Fill(template, [.. KindSlots(kind), ("key", k), ("value", values[i])]))).ToList();
-        return (keys, values, needles);
+        return (keys, values, needles, template);
+    }
+
+    /// <summary>
+    /// How a sample's questions end: unchanged, or (with <see cref="RestatedCueShare"/>) followed by the last 1 to all
+    /// words of the asked key's needle before its value, so the cue matches that needle verbatim. A bridge from copying
+    /// what follows a repeated text to finding a key: with all words restated the key is in the cue, with one word it
+    /// is only in the question. Drawn once per sample; draws nothing when the share is 0, so other streams keep their
+    /// samples.
+    /// </summary>
+    protected Func<string, string, string> RestatedCue(string needleTemplate, ValueKind kind, Random random)
+    {
+        if (RestatedCueShare <= 0 || random.NextDouble() >= RestatedCueShare) return (question, _) => question;
+        int valueAt = needleTemplate.IndexOf("{value}", StringComparison.Ordinal);
+        var words = needleTemplate[..valueAt].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        if (words.Length == 0) return (question, _) => question; // the value opens the needle: nothing precedes it
+        var restated = string.Join(' ', words[^random.Next(1, words.Length + 1)..]);
+        return (question, key) => question + " " + PhrasingSet.Fill(restated, [.. KindSlots(kind), ("key", key)]);
     }
 
     /// <summary>Slot values shared by the key-value phrasings.</summary>

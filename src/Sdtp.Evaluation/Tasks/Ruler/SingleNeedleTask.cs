@@ -16,8 +16,10 @@ public sealed class SingleNeedleTask(TemplateSplit split) : RulerTask(split)
         var key = Values.Keys(Sources.Words, 1, random)[0];
         var value = Values.Of(kind, Sources.Words, random);
         var slots = KindSlots(kind).Append(("key", key)).ToArray();
-        var needle = PhrasingSet.Fill(Phrasings.KeyValueNeedles.Pick(Sources.Needles, random), [.. slots, ("value", value)]);
+        var needleTemplate = Phrasings.KeyValueNeedles.Pick(Sources.Needles, random);
+        var needle = PhrasingSet.Fill(needleTemplate, [.. slots, ("value", value)]);
         var question = PhrasingSet.Fill(Phrasings.SingleQuestions.Pick(Sources.Questions, random), slots);
+        question = RestatedCue(needleTemplate, kind, random)(question, key);
         return Assemble(length, depth, random, [(depth, needle)], question, [value]);
     }
 }
