@@ -100,6 +100,16 @@ public class BaseTrainingTests
         Assert.Equal(sample.Prompt + sample.Answer, tokenizer.Decode(single.Ids.Skip(1).SkipLast(1).ToList()));
     }
 
+    [Theory]
+    [InlineData(new[] { 2, 3 }, new double[0], "MaxKeys has 2 entries for 1 stages")]
+    [InlineData(new[] { 2 }, new[] { 0.5, 0.2 }, "RestatedCues has 2 entries for 1 stages")]
+    [InlineData(new[] { 2 }, new[] { -0.1 }, "RestatedCues -0.1: each share must lie in [0, 1]")]
+    public void Per_stage_options_that_do_not_fit_the_stages_are_refused(int[] maxKeys, double[] restated, string message)
+    {
+        var options = new BaseTrainingOptions { Mixture = TrainingMixture.Ruler, Lengths = [256], MaxKeys = maxKeys, RestatedCues = restated };
+        Assert.StartsWith(message, Assert.Throws<ArgumentException>(() => new BaseModelTrainer(options)).Message);
+    }
+
     [Fact]
     public void The_learning_rate_warms_up_then_stays_or_decays_to_zero()
     {

@@ -32,7 +32,8 @@ public class RulerSuiteTests
         var trainer = new BaseModelTrainer(new BaseTrainingOptions { Mixture = TrainingMixture.Ruler, MultiKeyQuestions = 4 });
         var tokenizer = new Sdtp.Tokenization.ByteTokenizer();
         var seen = new HashSet<string>();
-        foreach (var task in trainer.TrainingTasks(6))
+        // Restated cues copy needle words into questions: the bridged single and multi-key streams are checked too.
+        foreach (var task in trainer.TrainingTasks(6).Concat(trainer.TrainingTasks(6, restatedCueShare: 1).Take(2)))
             for (int i = 0; i < 60; i++)
             {
                 int length = 256 + 97 * i % 1800;
@@ -54,6 +55,37 @@ public class RulerSuiteTests
             }
         var unused = heldOut.Select(h => h.Template).Except(seen).ToList();
         Assert.True(unused.Count == 0, "held-out phrasings no held-out sample used: " + string.Join(" | ", unused));
+    }
+
+    [Fact]
+    public void A_restated_cue_ends_each_question_with_the_words_before_its_own_keys_value()
+    {
+        var plain = RulerSuite.Families(TemplateSplit.Training);
+        var bridged = RulerSuite.Families(TemplateSplit.Training, restatedCueShare: 1);
+        int restated = 0, unchanged = 0;
+        foreach (var (without, with) in plain.Zip(bridged).Take(2))
+            for (int i = 0; i < 40; i++)
+            {
+                var before = TaskSuite.TrainingSample(without, 400, 0.5, i);
+                var after = TaskSuite.TrainingSample(with, 400, 0.5, i);
+                var context = after.Prompt[..after.QuestionStart];
+                var questions = before.OtherQueries.Select(q => q.Prompt[before.QuestionStart..]).Prepend(before.Prompt[before.QuestionStart..]);
+                var bridgedQueries = after.OtherQueries.Prepend((after.Prompt, after.Answer)).ToList();
+                Assert.Equal(questions.Count(), bridgedQueries.Count);
+                foreach (var (question, (prompt, answer)) in questions.Zip(bridgedQueries))
+                {
+                    var asked = prompt[after.QuestionStart..];
+                    if (asked == question) { unchanged++; continue; } // a needle that opens with its value has nothing to restate
+                    Assert.StartsWith(question + " ", asked);
+                    // The restated words followed by this question's own answer occur in the context: that key's needle.
+                    var restatement = asked[(question.Length + 1)..];
+                    Assert.True(context.Contains(restatement + answer, StringComparison.Ordinal), $"'{restatement}{answer}' is not in the context of {with.Name}");
+                    restated++;
+                }
+            }
+        Assert.True(restated > 100 && unchanged > 5, $"{restated} restated and {unchanged} unchanged questions");
+        // The shares only bridge training: a default family draws the same samples as before and restates nothing.
+        Assert.Equal(TaskSuite.TrainingSample(plain[1], 400, 0.5, 3).Prompt, TaskSuite.TrainingSample(RulerSuite.Training[1], 400, 0.5, 3).Prompt);
     }
 
     [Fact]

@@ -17,6 +17,8 @@ public class CliErrorTests
     [InlineData(new[] { "train-heads", "--candidates", "0" }, "--candidates must be at least 1 (got 0)")]
     [InlineData(new[] { "demo", "--candidates", "-2" }, "--candidates must be at least 1 (got -2)")]
     [InlineData(new[] { "train-base", "--lengths", "512", "1024", "--max-keys", "6" }, "--lengths has 2 stages but --max-keys has 1")]
+    [InlineData(new[] { "train-base", "--lengths", "512", "1024", "--max-keys", "6", "6", "--restated-cues", "0.5" }, "--lengths has 2 stages but --restated-cues has 1: give one share per length")]
+    [InlineData(new[] { "train-base", "--lengths", "512", "--max-keys", "6", "--restated-cues", "1.5" }, "--restated-cues must lie in [0, 1] (got 1.5)")]
     [InlineData(new[] { "train-base", "--multikey-questions", "0" }, "--multikey-questions must be at least 1 (got 0)")]
     [InlineData(new[] { "train-base", "--widen", "2" }, "--widen needs --start-from: it widens a trained model")]
     [InlineData(new[] { "train-base", "--widen", "2", "--start-from", "/no/such/model", "--config", "/no/such/config.json" }, "--widen and --config both set the architecture: give one")]
