@@ -17,6 +17,7 @@ using static TorchSharp.torch;
 //   --head-width N (d/4)   --passkey-per-cell N (2)   --validate N (0; per task: worst retention on validation samples)
 //   --lr X (0.01)   --lm-weight X (1)   --rank-min X (0.1)   --spread N (0: max of each saliency over +-N neighbours)
 //   --no-rescale   --no-carry   --samples-per-step N (1)   --asked-only   --subsets   --save-heads DIR   --token-level   --log FILE (head-tuning.log)
+//   --tail-average F (0: off; also score each seed's mean head weights over its last F of the steps)
 //   --suite Templates|Ruler (Templates: mark and score the template tasks; Ruler: the RULER-like families' training phrasings)
 var options = Options.Parse(args);
 Sdtp.NativeAllocator.KeepFreedMemory(); // as the sdtp CLI does: training steps about 7% faster
@@ -56,14 +57,30 @@ foreach (int s in seeds)
         SamplesPerStep = options.Int("--samples-per-step", 1),
     };
     watch.Restart();
-    using (var trainer = new HeadTrainer(model, schedule, heads, trainerOptions)) trainer.Train(marked);
-    Console.WriteLine($"seed {s}: trained {steps} steps in {watch.Elapsed.TotalSeconds:F0} s");
+    // Iterate averaging: the running mean of the weights after each of the last F of the steps (Polyak-Ruppert).
+    double tail = options.Double("--tail-average", 0);
+    var mean = tail > 0 ? new SaliencyHeads(schedule, model.Config.HiddenSize, innerSize: headWidth) : null;
+    int averaged = 0, averageFrom = (int)Math.Ceiling(steps * (1 - tail));
+    void Accumulate(TrainingProgress p)
+    {
+        if (mean is null || p.Step <= averageFrom) return;
+        using var noGrad = no_grad();
+        averaged++;
+        foreach (var (m, w) in mean.parameters().Zip(heads.parameters())) m.mul_((averaged - 1.0) / averaged).add_(w.detach() / averaged);
+    }
+    using (var trainer = new HeadTrainer(model, schedule, heads, trainerOptions)) trainer.Train(marked, Accumulate);
+    Console.WriteLine($"seed {s}: trained {steps} steps in {watch.Elapsed.TotalSeconds:F0} s" + (mean is null ? "" : $", averaged the last {averaged}"));
     if (options.Has("--save-heads")) Directory.CreateDirectory(options.Get("--save-heads", "."));
     if (options.Has("--save-heads")) heads.Save(Path.Combine(options.Get("--save-heads", "."), $"heads_seed{s}.safetensors"), schedule);
     trained.Add(($"seed {s}", heads));
+    if (mean is not null)
+    {
+        mean.MarkTrained(heads.BaseModel!);
+        trained.Add(($"seed {s} tail-average {tail}", mean));
+    }
 }
 // The average of all seeds, or with --subsets of every subset of two or more (the choices `--candidates` validates).
-var singles = trained.ToList();
+var singles = trained.Where(t => !t.Label.Contains("tail-average", StringComparison.Ordinal)).ToList();
 var subsets = Enumerable.Range(1, (1 << singles.Count) - 1).Where(m => System.Numerics.BitOperations.PopCount((uint)m) > 1)
     .Where(m => options.Has("--subsets") || m == (1 << singles.Count) - 1)
     .Select(m => Enumerable.Range(0, singles.Count).Where(i => (m >> i & 1) == 1).ToList());
