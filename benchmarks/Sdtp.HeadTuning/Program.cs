@@ -17,6 +17,8 @@ using static TorchSharp.torch;
 //   --head-width N (d/4)   --passkey-per-cell N (2)   --validate N (0; per task: worst retention on validation samples)
 //   --lr X (0.01)   --lm-weight X (1)   --rank-min X (0.1)   --spread N (0: max of each saliency over +-N neighbours)
 //   --no-rescale   --no-carry   --samples-per-step N (1)   --asked-only   --subsets   --save-heads DIR   --token-level   --log FILE (head-tuning.log)
+//   --load-heads DIR (score DIR's heads_seed*.safetensors instead of marking and training)
+//   --where-lost N (also report where SDTP lost the values of N validation samples per task at 1024 tokens)
 //   --tail-average F (0: off; also score each seed's mean head weights over its last F of the steps)
 //   --suite Templates|Ruler (Templates: mark and score the template tasks; Ruler: the RULER-like families' training phrasings)
 var options = Options.Parse(args);
@@ -31,7 +33,7 @@ bool everyQuestion = !options.Has("--asked-only");
 var suite = Enum.Parse<EvaluationSuite>(options.Get("--suite", "Templates"), ignoreCase: true);
 
 var watch = Stopwatch.StartNew();
-var marked = MarkedSampleStore.Mark(model, tokenizer, schedule, marks, 256, 1024, everyQuestion: everyQuestion, tasks: suite.TrainingRetrieval());
+var marked = options.Has("--load-heads") ? [] : MarkedSampleStore.Mark(model, tokenizer, schedule, marks, 256, 1024, everyQuestion: everyQuestion, tasks: suite.TrainingRetrieval());
 if (spread > 0) marked = marked.Select(m => new MarkedSample(m.Ids, m.Targets, m.Saliency.Select(s => Spread(s, spread)).ToArray())).ToList();
 if (!options.Has("--token-level")) // word-level targets, as train-heads and demo use by default
     marked = WordLevelSaliency.Apply(marked, tokenizer).ToList();
@@ -41,7 +43,10 @@ Console.WriteLine($"marked {marked.Count} samples in {watch.Elapsed.TotalSeconds
 var seeds = options.Get("--seeds", seed.ToString(CultureInfo.InvariantCulture)).Split(',').Select(t => int.Parse(t, CultureInfo.InvariantCulture)).ToArray();
 long? headWidth = options.Has("--head-width") ? options.Int("--head-width", 0) : null;
 var trained = new List<(string Label, SaliencyHeads Heads)>();
-foreach (int s in seeds)
+if (options.Has("--load-heads"))
+    foreach (var file in Directory.GetFiles(options.Get("--load-heads", "."), "heads_seed*.safetensors").Order(StringComparer.Ordinal))
+        trained.Add(($"{Path.GetFileNameWithoutExtension(file)} (loaded)", SaliencyHeads.Load(file, schedule, model.Config.HiddenSize)));
+foreach (int s in options.Has("--load-heads") ? [] : seeds)
 {
     var heads = new SaliencyHeads(schedule, model.Config.HiddenSize, innerSize: headWidth);
     heads.ResetParameters(s);
@@ -118,6 +123,8 @@ foreach (var (label, heads) in trained)
         var accuracy = HeadSelection.AccuracyByTask(model, tokenizer, validation, prefill);
         line += $" validation ({validatePerTask} per task) worst retention {HeadSelection.Score(accuracy, denseValidation).WorstRetention:F3};";
     }
+    if (options.Has("--where-lost"))
+        line += ValueLoss.Describe(model, tokenizer, schedule, heads, tuningTasks.Select(t => t.Item1), options.Int("--where-lost", 20));
     Console.WriteLine(line);
     File.AppendAllText(options.Get("--log", "head-tuning.log"), line + Environment.NewLine);
 }
