@@ -103,10 +103,14 @@ public class BaseTrainingTests
     [Theory]
     [InlineData(new[] { 2, 3 }, new double[0], "MaxKeys has 2 entries for 1 stages")]
     [InlineData(new[] { 2 }, new[] { 0.5, 0.2 }, "RestatedCues has 2 entries for 1 stages")]
-    [InlineData(new[] { 2 }, new[] { -0.1 }, "RestatedCues -0.1: each share must lie in [0, 1]")]
-    public void Per_stage_options_that_do_not_fit_the_stages_are_refused(int[] maxKeys, double[] restated, string message)
+    [InlineData(new[] { 2 }, new[] { -0.1 }, "RestatedCues must lie in [0, 1] (got -0.1)")]
+    [InlineData(new[] { 2 }, new[] { 0.5 }, "AdjacentNeedles has 2 entries for 1 stages", true)]
+    public void Per_stage_options_that_do_not_fit_the_stages_are_refused(int[] maxKeys, double[] restated, string message, bool twoAdjacentShares = false)
     {
-        var options = new BaseTrainingOptions { Mixture = TrainingMixture.Ruler, Lengths = [256], MaxKeys = maxKeys, RestatedCues = restated };
+        var options = new BaseTrainingOptions
+        {
+            Mixture = TrainingMixture.Ruler, Lengths = [256], MaxKeys = maxKeys, RestatedCues = restated, AdjacentNeedles = twoAdjacentShares ? [0.5, 0.5] : [],
+        };
         Assert.StartsWith(message, Assert.Throws<ArgumentException>(() => new BaseModelTrainer(options)).Message);
     }
 

@@ -32,8 +32,8 @@ public class RulerSuiteTests
         var trainer = new BaseModelTrainer(new BaseTrainingOptions { Mixture = TrainingMixture.Ruler, MultiKeyQuestions = 4 });
         var tokenizer = new Sdtp.Tokenization.ByteTokenizer();
         var seen = new HashSet<string>();
-        // Restated cues copy needle words into questions: the bridged single and multi-key streams are checked too.
-        foreach (var task in trainer.TrainingTasks(6).Concat(trainer.TrainingTasks(6, restatedCueShare: 1).Take(2)))
+        // The bridges put new needle forms and needle words in questions: the bridged key-value streams are checked too.
+        foreach (var task in trainer.TrainingTasks(6).Concat(trainer.TrainingTasks(6, new TrainingBridge(0.5, 0.5)).Take(4)))
             for (int i = 0; i < 60; i++)
             {
                 int length = 256 + 97 * i % 1800;
@@ -61,7 +61,7 @@ public class RulerSuiteTests
     public void A_restated_cue_ends_each_question_with_the_words_before_its_own_keys_value()
     {
         var plain = RulerSuite.Families(TemplateSplit.Training);
-        var bridged = RulerSuite.Families(TemplateSplit.Training, restatedCueShare: 1);
+        var bridged = RulerSuite.Families(TemplateSplit.Training, bridge: new TrainingBridge(RestatedCueShare: 1));
         int restated = 0, unchanged = 0;
         foreach (var (without, with) in plain.Zip(bridged).Take(2))
             for (int i = 0; i < 40; i++)
@@ -86,6 +86,24 @@ public class RulerSuiteTests
         Assert.True(restated > 100 && unchanged > 5, $"{restated} restated and {unchanged} unchanged questions");
         // The shares only bridge training: a default family draws the same samples as before and restates nothing.
         Assert.Equal(TaskSuite.TrainingSample(plain[1], 400, 0.5, 3).Prompt, TaskSuite.TrainingSample(RulerSuite.Training[1], 400, 0.5, 3).Prompt);
+    }
+
+    [Fact]
+    public void Adjacent_needles_put_the_value_right_after_its_key_in_every_key_value_family()
+    {
+        var bridged = RulerSuite.Families(TemplateSplit.Training, bridge: new TrainingBridge(AdjacentNeedleShare: 1)).Take(4).Cast<RulerTask>();
+        // The key, at most one short word, the value: for every value of every needle.
+        foreach (var task in bridged)
+            for (int i = 0; i < 20; i++)
+            {
+                var sample = TaskSuite.TrainingSample(task, 400, 0.5, i);
+                var context = sample.Prompt[..sample.QuestionStart];
+                foreach (var value in sample.Expected)
+                    Assert.Matches(new Regex(@"[\w-](: | = | -> | is |, | - | has | gets )" + Regex.Escape(value) + @"[.!( ]"), context);
+            }
+        // Share 0 keeps the families' own needles and their samples.
+        Assert.Equal(TaskSuite.TrainingSample(RulerSuite.Training[2], 400, 0.5, 5).Prompt,
+            TaskSuite.TrainingSample(RulerSuite.Families(TemplateSplit.Training, bridge: TrainingBridge.None)[2], 400, 0.5, 5).Prompt);
     }
 
     [Fact]

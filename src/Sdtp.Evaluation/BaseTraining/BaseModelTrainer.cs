@@ -18,9 +18,14 @@ public sealed record BaseTrainingOptions
     public IReadOnlyList<int> MaxKeys { get; init; } = [2, 3, 4, 6];
     /// <summary>
     /// Share of single-needle and multi-key training samples at each stage whose question ends by restating the asked
-    /// needle up to its value (<see cref="RulerTask.RestatedCueShare"/>); empty is none. Checks never restate.
+    /// needle up to its value (<see cref="TrainingBridge.RestatedCueShare"/>); empty is none. Checks never restate.
     /// </summary>
     public IReadOnlyList<double> RestatedCues { get; init; } = [];
+    /// <summary>
+    /// Share of key-value training samples at each stage whose needles put the value right after the key
+    /// (<see cref="TrainingBridge.AdjacentNeedleShare"/>); empty is none. Checks never use them.
+    /// </summary>
+    public IReadOnlyList<double> AdjacentNeedles { get; init; } = [];
     /// <summary>Exact match every retrieval task must reach before the next stage.</summary>
     public double AdvanceAt { get; init; } = 0.9;
     /// <summary>Most steps at one stage: past it the curriculum moves on even if a task lags (the final check still reports it).</summary>
@@ -64,6 +69,15 @@ public sealed record BaseTrainingOptions
     public ModelConfig? Config { get; init; }
     /// <summary>What the model is trained on.</summary>
     public TrainingMixture Mixture { get; init; } = TrainingMixture.Templates;
+
+    /// <summary>Throws unless <paramref name="shares"/> (the option <paramref name="name"/>) is empty or one share in [0, 1] per stage.</summary>
+    public static void CheckStageShares(string name, IReadOnlyList<double> shares, int stages)
+    {
+        if (shares.Count != 0 && shares.Count != stages)
+            throw new ArgumentException($"{name} has {shares.Count} entries for {stages} stages: give one per length, or none");
+        if (shares.Any(r => r is < 0 or > 1 || double.IsNaN(r)))
+            throw new ArgumentException($"{name} must lie in [0, 1] (got {string.Join(' ', shares)})");
+    }
 }
 
 /// <summary>The data a base model is trained on.</summary>
@@ -118,10 +132,15 @@ public sealed class BaseModelTrainer
         int stages = this.options.Lengths.Count;
         if (this.options.MaxKeys.Count != stages)
             throw new ArgumentException($"MaxKeys has {this.options.MaxKeys.Count} entries for {stages} stages: give one per length", nameof(options));
-        if (this.options.RestatedCues.Count is var restated && restated != 0 && restated != stages)
-            throw new ArgumentException($"RestatedCues has {restated} entries for {stages} stages: give one per length, or none", nameof(options));
-        if (this.options.RestatedCues.Any(r => r is < 0 or > 1 || double.IsNaN(r)))
-            throw new ArgumentException($"RestatedCues {string.Join(' ', this.options.RestatedCues)}: each share must lie in [0, 1]", nameof(options));
+        BaseTrainingOptions.CheckStageShares(nameof(BaseTrainingOptions.RestatedCues), this.options.RestatedCues, stages);
+        BaseTrainingOptions.CheckStageShares(nameof(BaseTrainingOptions.AdjacentNeedles), this.options.AdjacentNeedles, stages);
+    }
+
+    /// <summary>The easier forms mixed into stage <paramref name="stage"/>'s training samples.</summary>
+    public TrainingBridge BridgeAt(int stage)
+    {
+        static double At(IReadOnlyList<double> shares, int stage) => shares.Count > 0 ? shares[stage] : 0;
+        return new(At(options.RestatedCues, stage), At(options.AdjacentNeedles, stage));
     }
 
     /// <summary>
@@ -239,7 +258,7 @@ public sealed class BaseModelTrainer
         using var scope = NewDisposeScope();
         int length = options.Lengths[stage];
         int batch = Math.Max(2, options.BatchSize * 256 / Math.Max(256, length));
-        var tasks = TrainingTasks(options.MaxKeys[stage], options.RestatedCues.Count > 0 ? options.RestatedCues[stage] : 0);
+        var tasks = TrainingTasks(options.MaxKeys[stage], BridgeAt(stage));
         var sequences = new List<(int[] Ids, float[] Weights)>();
         for (int b = 0; b < batch; b++)
         {
@@ -346,9 +365,9 @@ public sealed class BaseModelTrainer
     public static double DrawWeight(IEvalTask task) => task is MultiKeyNeedleTask or MultiValueNeedleTask or MultiQueryNeedleTask or VariableTrackingTask ? 2 : 1;
 
     /// <summary>What a training step draws from (see <see cref="DrawWeight"/>): retrieval tasks, then language modelling.</summary>
-    public IReadOnlyList<IEvalTask> TrainingTasks(int maxKeys, double restatedCueShare = 0) => options.Mixture == TrainingMixture.Templates
+    public IReadOnlyList<IEvalTask> TrainingTasks(int maxKeys, TrainingBridge? bridge = null) => options.Mixture == TrainingMixture.Templates
         ? [new PasskeyTask(), new MultiKeyTask(2, maxKeys), new MultiValueTask(), new LanguageModelingTask()]
-        : [.. RulerSuite.Families(TemplateSplit.Training, maxKeys, restatedCueShare: restatedCueShare), new LanguageModelingTask()];
+        : [.. RulerSuite.Families(TemplateSplit.Training, maxKeys, bridge: bridge), new LanguageModelingTask()];
 
     /// <summary>
     /// The options that define what a run trains on, as the command line spells them: a resumed run must give the same
@@ -362,6 +381,7 @@ public sealed class BaseModelTrainer
         ["--multikey-questions"] = options.MultiKeyQuestions.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["--seed"] = options.Seed.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["--restated-cues"] = string.Join(' ', options.RestatedCues.Select(r => r.ToString(System.Globalization.CultureInfo.InvariantCulture))),
+        ["--adjacent-needles"] = string.Join(' ', options.AdjacentNeedles.Select(r => r.ToString(System.Globalization.CultureInfo.InvariantCulture))),
     };
 
     // A state written before runs recorded their options has no "run": nothing to compare, the next save records it.

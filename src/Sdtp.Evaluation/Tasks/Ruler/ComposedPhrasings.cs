@@ -87,6 +87,13 @@ public static class ComposedPhrasings
         return Parts(Capitalize(Pick(Openers, random) + body) + Pick(Endings, random), random);
     }
 
+    // The value right after the key, with at most one word between: a binding that needs no search across a sentence.
+    private static readonly string[] AdjacentSeparators = [": ", " = ", " -> ", " is ", ", ", " - ", " has ", " gets "];
+
+    /// <summary>A needle template whose value follows its key directly (<see cref="TrainingBridge.AdjacentNeedleShare"/>).</summary>
+    public static string AdjacentKeyValueNeedle(Random random) =>
+        Capitalize(Pick(Openers, random)) + "{key}" + Pick(AdjacentSeparators, random) + "{value}" + Pick(Endings, random);
+
     /// <summary>A question about one key, ending where the answer begins.</summary>
     public static string SingleQuestion(Random random) => Question(SingleAsks, SingleCues, random);
 

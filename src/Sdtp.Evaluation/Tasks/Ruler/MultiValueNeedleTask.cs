@@ -18,7 +18,7 @@ public sealed class MultiValueNeedleTask(TemplateSplit split) : RulerTask(split)
         var kind = random.Next(2) == 0 ? ValueKind.Number : ValueKind.Word;
         var key = Values.Keys(Sources.Words, 1, random)[0];
         var values = Values.Distinct(kind, Sources.Words, ValueCount, random);
-        var template = Phrasings.KeyValueNeedles.Pick(Sources.Needles, random);
+        var template = NeedleTemplate(random);
         var depths = Enumerable.Range(0, ValueCount).Select(i => 0.05 + ((depth - 0.05 + i * 0.9 / ValueCount) % 0.9)).ToArray();
         var needles = values.Select((v, i) => (depths[i], PhrasingSet.Fill(template, [.. KindSlots(kind), ("key", key), ("value", v)]))).ToList();
         var question = PhrasingSet.Fill(Phrasings.MultiValueQuestions.Pick(Sources.Questions, random), [.. KindSlots(kind), ("key", key)]);

@@ -10,17 +10,17 @@ public static class RulerSuite
     public static IReadOnlyList<IEvalTask> Training { get; } = Families(TemplateSplit.Training);
 
     /// <summary>
-    /// The families of <paramref name="split"/>, drawing from <paramref name="sources"/> when given (a diagnostic);
-    /// <paramref name="restatedCueShare"/> is training's bridge (<see cref="RulerTask.RestatedCueShare"/>).
+    /// The families of <paramref name="split"/>, drawing from <paramref name="sources"/> when given (a diagnostic), with
+    /// training's easier forms mixed in when <paramref name="bridge"/> says so.
     /// </summary>
-    public static IReadOnlyList<IEvalTask> Families(TemplateSplit split, int maxKeys = 6, SampleSources? sources = null, double restatedCueShare = 0)
+    public static IReadOnlyList<IEvalTask> Families(TemplateSplit split, int maxKeys = 6, SampleSources? sources = null, TrainingBridge? bridge = null)
     {
         var from = sources ?? SampleSources.All(split);
+        var with = bridge ?? TrainingBridge.None;
         return
         [
-            new SingleNeedleTask(split) { Sources = from, RestatedCueShare = restatedCueShare },
-            new MultiKeyNeedleTask(split, 2, maxKeys) { Sources = from, RestatedCueShare = restatedCueShare },
-            new MultiValueNeedleTask(split) { Sources = from }, new MultiQueryNeedleTask(split, Math.Max(3, maxKeys - 1)) { Sources = from },
+            new SingleNeedleTask(split) { Sources = from, Bridge = with }, new MultiKeyNeedleTask(split, 2, maxKeys) { Sources = from, Bridge = with },
+            new MultiValueNeedleTask(split) { Sources = from, Bridge = with }, new MultiQueryNeedleTask(split, Math.Max(3, maxKeys - 1)) { Sources = from, Bridge = with },
             new VariableTrackingTask(split) { Sources = from }, new ProseLanguageModelingTask(split) { Sources = from },
         ];
     }

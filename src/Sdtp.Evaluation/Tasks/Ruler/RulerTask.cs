@@ -10,11 +10,8 @@ public abstract class RulerTask(TemplateSplit split) : IEvalTask
     /// <summary>Where each ingredient of a sample comes from: all from <see cref="Split"/> unless a diagnostic says otherwise.</summary>
     public SampleSources Sources { get; init; } = SampleSources.All(split);
 
-    /// <summary>
-    /// Share of single-needle and multi-key samples whose questions end by restating the end of the asked key's needle,
-    /// up to its value (training only, <see cref="RestatedCue"/>); 0 (evaluation and validation) never does.
-    /// </summary>
-    public double RestatedCueShare { get; init; }
+    /// <summary>The easier forms base training mixes in (<see cref="TrainingBridge"/>); none unless a trainer sets them.</summary>
+    public TrainingBridge Bridge { get; init; } = TrainingBridge.None;
 
     /// <summary>The suffix of the name of a family's in-distribution variant (training phrasings, evaluation seeds).</summary>
     public const string TrainingSuffix = "@train";
@@ -66,22 +63,30 @@ public abstract class RulerTask(TemplateSplit split) : IEvalTask
     {
         var keys = Values.Keys(Sources.Words, count, random, similar: true);
         var values = Values.Distinct(kind, Sources.Words, count, random);
-        var template = Phrasings.KeyValueNeedles.Pick(Sources.Needles, random);
+        var template = NeedleTemplate(random);
         var needles = keys.Select((k, i) => (i == 0 ? depth : random.NextDouble(),
             PhrasingSet.Fill(template, [.. KindSlots(kind), ("key", k), ("value", values[i])]))).ToList();
         return (keys, values, needles, template);
     }
 
     /// <summary>
-    /// How a sample's questions end: unchanged, or (with <see cref="RestatedCueShare"/>) followed by the last 1 to all
-    /// words of the asked key's needle before its value, so the cue matches that needle verbatim. A bridge from copying
-    /// what follows a repeated text to finding a key: with all words restated the key is in the cue, with one word it
-    /// is only in the question. Drawn once per sample; draws nothing when the share is 0, so other streams keep their
-    /// samples.
+    /// A key-value needle template of the split, or (with <see cref="TrainingBridge.AdjacentNeedleShare"/>) one with the
+    /// value right after the key. Draws nothing extra when the share is 0, so other streams keep their samples.
+    /// </summary>
+    protected string NeedleTemplate(Random random) =>
+        Bridge.AdjacentNeedleShare > 0 && random.NextDouble() < Bridge.AdjacentNeedleShare
+            ? ComposedPhrasings.AdjacentKeyValueNeedle(random)
+            : Phrasings.KeyValueNeedles.Pick(Sources.Needles, random);
+
+    /// <summary>
+    /// How a sample's questions end: unchanged, or (with <see cref="TrainingBridge.RestatedCueShare"/>) followed by the
+    /// last 1 to all words of the asked key's needle before its value, so the cue matches that needle verbatim. With all
+    /// words restated the key is in the cue, with one word it is only in the question. Drawn once per sample; draws
+    /// nothing when the share is 0.
     /// </summary>
     protected Func<string, string, string> RestatedCue(string needleTemplate, ValueKind kind, Random random)
     {
-        if (RestatedCueShare <= 0 || random.NextDouble() >= RestatedCueShare) return (question, _) => question;
+        if (Bridge.RestatedCueShare <= 0 || random.NextDouble() >= Bridge.RestatedCueShare) return (question, _) => question;
         int valueAt = needleTemplate.IndexOf("{value}", StringComparison.Ordinal);
         var words = needleTemplate[..valueAt].Split(' ', StringSplitOptions.RemoveEmptyEntries);
         if (words.Length == 0) return (question, _) => question; // the value opens the needle: nothing precedes it

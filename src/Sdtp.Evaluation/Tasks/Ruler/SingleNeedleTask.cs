@@ -16,7 +16,7 @@ public sealed class SingleNeedleTask(TemplateSplit split) : RulerTask(split)
         var key = Values.Keys(Sources.Words, 1, random)[0];
         var value = Values.Of(kind, Sources.Words, random);
         var slots = KindSlots(kind).Append(("key", key)).ToArray();
-        var needleTemplate = Phrasings.KeyValueNeedles.Pick(Sources.Needles, random);
+        var needleTemplate = NeedleTemplate(random);
         var needle = PhrasingSet.Fill(needleTemplate, [.. slots, ("value", value)]);
         var question = PhrasingSet.Fill(Phrasings.SingleQuestions.Pick(Sources.Questions, random), slots);
         question = RestatedCue(needleTemplate, kind, random)(question, key);
