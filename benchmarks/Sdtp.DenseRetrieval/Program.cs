@@ -6,20 +6,24 @@ using Sdtp.Tokenization;
 // Dense retrieval of a byte-level checkpoint while it trains (a base model has no heads yet, so `sdtp eval` cannot run):
 // the right answers of the first N evaluation samples of each RULER-like family, depths spread over 0.05-0.95, scored
 // as eval scores them (Answers.ExactMatch).
-//   dotnet run -c Release --project benchmarks/Sdtp.DenseRetrieval -- MODEL_DIR LENGTH HeldOut|Training|Templates N [INGREDIENT] [--failures]
+//   dotnet run -c Release --project benchmarks/Sdtp.DenseRetrieval -- MODEL_DIR LENGTH HeldOut|Training|Templates|Bridges N [INGREDIENT] [--failures]
 // Templates scores the template tasks (passkey, multikey, multivalue: one phrasing each) instead, on their evaluation
 // stream: what a model trained on them could do, and what later training kept of it.
 // INGREDIENT (intros, needles, questions, words or prose) scores the training phrasings with that one ingredient
 // held out: which of them a model fails on. --failures also sorts each family's wrong answers by what their first item
 // is (an expected value with the rest missing, another key's value, other text of the prompt, or nothing in the prompt:
 // a mis-copied or invented value) and prints them.
+// Bridges scores the single needle and multi-key (2-4 keys) on N validation samples in the training bridges' forms
+// (TrainingBridge): as evaluated, every cue restated, every needle adjacent; whether a model learnt a bridge at all.
 bool showFailures = args.Contains("--failures");
 var positional = args.Where(a => a != "--failures").ToArray();
+if (positional.Length == 4 && positional[2] == "Bridges" && int.TryParse(positional[1], out int bridgeLength) && int.TryParse(positional[3], out int bridgeCount))
+    return ScoreBridges(positional[0], bridgeLength, bridgeCount);
 bool templates = positional.Length > 2 && positional[2] == "Templates";
 var split = TemplateSplit.Training;
 if (positional.Length is not (4 or 5) || !int.TryParse(positional[1], out int length) || !(templates || Enum.TryParse(positional[2], out split)) || !int.TryParse(positional[3], out int count) || count < 1 || templates && positional.Length == 5)
 {
-    Console.Error.WriteLine("usage: Sdtp.DenseRetrieval MODEL_DIR LENGTH HeldOut|Training|Templates N [intros|needles|questions|words|prose] [--failures]");
+    Console.Error.WriteLine("usage: Sdtp.DenseRetrieval MODEL_DIR LENGTH HeldOut|Training|Templates|Bridges N [intros|needles|questions|words|prose] [--failures]");
     return 2;
 }
 SampleSources? sources = positional.Length == 5 ? SampleSources.HoldingOut(positional[4]) : null;
@@ -45,6 +49,29 @@ foreach (var task in tasks.Where(t => t.IsRetrieval))
     foreach (var (_, line) in failures) Console.WriteLine(line);
 }
 return 0;
+
+static int ScoreBridges(string directory, int length, int count)
+{
+    using var model = HuggingFaceCheckpoint.Load(directory, TorchSharp.torch.CPU);
+    model.eval();
+    var tokenizer = new ByteTokenizer();
+    foreach (var (name, bridge) in new[] { ("as evaluated", TrainingBridge.None), ("cues restated", new TrainingBridge(RestatedCueShare: 1)), ("needles adjacent", new TrainingBridge(AdjacentNeedleShare: 1)) })
+    {
+        var line = $"{name,-16} @ {length}:";
+        foreach (var task in RulerSuite.Families(TemplateSplit.Training, 4, bridge: bridge).Take(2))
+        {
+            int right = 0;
+            for (int i = 0; i < count; i++)
+            {
+                using var scope = TorchSharp.torch.NewDisposeScope();
+                if (Answers.ExactMatch(model, tokenizer, TaskSuite.ValidationSample(task, length, (i + 0.5) / count, i))) right++;
+            }
+            line += $" {task.Name} {right}/{count}";
+        }
+        Console.WriteLine(line);
+    }
+    return 0;
+}
 
 // What the first item of a wrong answer is: where a model that found the wrong needle, copied badly or never looked differ.
 static string FailureKind(TaskSample sample, string output)
