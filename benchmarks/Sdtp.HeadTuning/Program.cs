@@ -19,6 +19,7 @@ using static TorchSharp.torch;
 //   --no-rescale   --no-carry   --samples-per-step N (1)   --asked-only   --subsets   --save-heads DIR   --token-level   --log FILE (head-tuning.log)
 //   --load-heads DIR (score DIR's heads_seed*.safetensors instead of marking and training)
 //   --where-lost N (also report where SDTP lost the values of N validation samples per task at 1024 tokens)
+//   --space-joins-word (word-level targets count the whitespace before a word as part of it)
 //   --tail-average F (0: off; also score each seed's mean head weights over its last F of the steps)
 //   --suite Templates|Ruler (Templates: mark and score the template tasks; Ruler: the RULER-like families' training phrasings)
 var options = Options.Parse(args);
@@ -36,7 +37,7 @@ var watch = Stopwatch.StartNew();
 var marked = options.Has("--load-heads") ? [] : MarkedSampleStore.Mark(model, tokenizer, schedule, marks, 256, 1024, everyQuestion: everyQuestion, tasks: suite.TrainingRetrieval());
 if (spread > 0) marked = marked.Select(m => new MarkedSample(m.Ids, m.Targets, m.Saliency.Select(s => Spread(s, spread)).ToArray())).ToList();
 if (!options.Has("--token-level")) // word-level targets, as train-heads and demo use by default
-    marked = WordLevelSaliency.Apply(marked, tokenizer).ToList();
+    marked = WordLevelSaliency.Apply(marked, tokenizer, spaceJoinsNextWord: options.Has("--space-joins-word")).ToList();
 Console.WriteLine($"marked {marked.Count} samples in {watch.Elapsed.TotalSeconds:F0} s");
 
 // One head set per seed (--seeds 0,1,2 or --seed S), each scored alone; with several, their average too.
@@ -89,7 +90,7 @@ var singles = trained.Where(t => !t.Label.Contains("tail-average", StringCompari
 var subsets = Enumerable.Range(1, (1 << singles.Count) - 1).Where(m => System.Numerics.BitOperations.PopCount((uint)m) > 1)
     .Where(m => options.Has("--subsets") || m == (1 << singles.Count) - 1)
     .Select(m => Enumerable.Range(0, singles.Count).Where(i => (m >> i & 1) == 1).ToList());
-foreach (var members in subsets)
+foreach (var members in options.Has("--load-heads") ? [] : subsets) // loaded heads are scored as they are
     trained.Add(($"average of seeds {string.Join('+', members.Select(i => seeds[i]))}", SaliencyHeads.Average(members.Select(i => singles[i].Heads).ToList())));
 
 int passkeyPerCell = options.Int("--passkey-per-cell", 2), validatePerTask = options.Int("--validate", 0);

@@ -8,7 +8,9 @@ using static TorchSharp.torch;
 /// <summary>
 /// Where SDTP loses the answers the dense model gets right: for each such sample, whether every token of every
 /// expected value survived the last stage, and if not, the first stage that dropped one and how much of the value was
-/// left. Separates heads that drop needles (a ranking failure) from heads that keep them and lose something else.
+/// left; and how much of the needles' other words (keys, ordinals, the words an induction copy starts from) survived,
+/// in the samples SDTP got wrong and in those it got right. Separates heads that drop values from heads that keep the
+/// values and drop what tells them apart.
 /// </summary>
 internal static class ValueLoss
 {
@@ -19,6 +21,7 @@ internal static class ValueLoss
         foreach (var task in tasks)
         {
             int denseRight = 0, sdtpWrong = 0, valueIntact = 0, wholeValueDropped = 0;
+            var needleKept = new Dictionary<bool, List<double>> { [true] = [], [false] = [] }; // by whether SDTP was right
             var firstStage = new int[schedule.Stages.Count];
             for (int i = 0; i < samplesPerTask; i++)
             {
@@ -28,12 +31,16 @@ internal static class ValueLoss
                 denseRight++;
                 PruningReport? report = null;
                 var prefill = SdtpPrefill.For(schedule, new SaliencyHeadScorer(heads), new PrefillOptions { RecordKeptPositions = true }, r => report = r);
-                if (Answers.ExactMatch(model, tokenizer, sample, prefill)) continue;
+                bool right = Answers.ExactMatch(model, tokenizer, sample, prefill);
+                var last = report!.Stages[^1].KeptPositions[0].ToHashSet();
+                var needleWords = sample.NeedleOffsets.SelectMany(o => NeedleWords(tokenizer, sample, o)).ToList();
+                if (needleWords.Count > 0) needleKept[right].Add((double)needleWords.Count(last.Contains) / needleWords.Count);
+                if (right) continue;
                 sdtpWrong++;
                 // The first stage after which some expected value's tokens are missing, and whether none of it is left.
                 int lostAt = -1;
                 bool wholeDropped = false;
-                foreach (var value in sample.Expected)
+                foreach (var value in Values(sample))
                 {
                     var span = TokenSpan(tokenizer, sample.Prompt, value);
                     for (int s = 0; s < report!.Stages.Count; s++)
@@ -53,9 +60,27 @@ internal static class ValueLoss
                 }
             }
             line.Append($" {task.Name}: dense right {denseRight}, sdtp wrong {sdtpWrong} (values kept whole {valueIntact}; " +
-                $"a value cut {sdtpWrong - valueIntact}, of them dropped entirely {wholeValueDropped}; first cut at stage [{string.Join(' ', firstStage)}]);");
+                $"a value cut {sdtpWrong - valueIntact}, of them dropped entirely {wholeValueDropped}; first cut at stage [{string.Join(' ', firstStage)}]; " +
+                $"needle words other than values kept at the last stage: {Mean(needleKept[false])} where SDTP was wrong, {Mean(needleKept[true])} where right);");
         }
         return line.ToString();
+    }
+
+    // The RULER-like families list their values; a template task's answer is its values, space-separated.
+    private static IReadOnlyList<string> Values(TaskSample sample) =>
+        sample.Expected.Count > 0 ? sample.Expected : sample.Answer.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+
+    private static string Mean(List<double> shares) => shares.Count == 0 ? "-" : $"{shares.Average():F2}";
+
+    // Positions of the needle sentence at character offset start (to its first '.' or '!' past the values), values excluded.
+    private static IEnumerable<long> NeedleWords(ITextTokenizer tokenizer, TaskSample sample, int start)
+    {
+        int end = sample.Prompt.IndexOfAny(['.', '!'], start);
+        if (end < 0) yield break;
+        var values = Values(sample).Select(v => TokenSpan(tokenizer, sample.Prompt, v)).SelectMany(p => p).ToHashSet();
+        int from = tokenizer.Encode(sample.Prompt[..start], addBos: true).Count, to = tokenizer.Encode(sample.Prompt[..end], addBos: true).Count;
+        for (long p = from; p < to; p++)
+            if (!values.Contains(p)) yield return p;
     }
 
     // Positions of the tokens of the value's first occurrence in the prompt (the needle; values are not repeated).

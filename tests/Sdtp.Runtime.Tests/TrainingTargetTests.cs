@@ -89,5 +89,10 @@ public class TrainingTargetTests
         Assert.Equal(word.Saliency[0].Select(v => v / 2), word.Saliency[1]); // every stage on its own
         Assert.Equal(ids, word.Ids);
         Assert.Throws<ArgumentException>(() => WordLevelSaliency.MaxPerWord([1f, 2f], [0]));
+
+        // With the space joining the next word, as a BPE token's leading space does: BOS | i s | ' ' 9 7 9 . | ' ' O k.
+        Assert.Equal(new[] { 0, 1, 1, 2, 2, 2, 2, 2, 3, 3, 3 }, WordLevelSaliency.WordIds(ids, tokenizer, spaceJoinsNextWord: true));
+        var joined = WordLevelSaliency.Apply([sample], tokenizer, spaceJoinsNextWord: true).Single();
+        Assert.Equal(new[] { 0.5f, 0.2f, 0.2f, 0.9f, 0.9f, 0.9f, 0.9f, 0.9f, 0.4f, 0.4f, 0.4f }, joined.Saliency[0]);
     }
 }

@@ -15,13 +15,18 @@ namespace Sdtp.Training;
 /// </summary>
 public static class WordLevelSaliency
 {
-    /// <summary>The samples with word-level saliency (ids, targets unchanged).</summary>
-    public static IReadOnlyList<MarkedSample> Apply(IReadOnlyList<MarkedSample> samples, ITextTokenizer tokenizer)
+    /// <summary>
+    /// The samples with word-level saliency (ids, targets unchanged). With <paramref name="spaceJoinsNextWord"/>, the
+    /// whitespace before a word is part of it (as a BPE token's leading space is), so a head that keeps a word keeps
+    /// the space that separates it; otherwise whitespace tokens keep their own saliency.
+    /// </summary>
+    public static IReadOnlyList<MarkedSample> Apply(IReadOnlyList<MarkedSample> samples, ITextTokenizer tokenizer, bool spaceJoinsNextWord = false)
     {
-        var isBreak = BreakTest(tokenizer); // shared: the samples repeat the same few ids thousands of times
+        // Shared: the samples repeat the same few ids thousands of times.
+        var (isBreak, isEmpty) = (BreakTest(tokenizer), EmptyTest(tokenizer));
         return samples.Select(sample =>
         {
-            var words = WordIds(sample.Ids, isBreak);
+            var words = WordIds(sample.Ids, isBreak, spaceJoinsNextWord, isEmpty);
             return new MarkedSample(sample.Ids, sample.Targets, sample.Saliency.Select(s => MaxPerWord(s, words)).ToArray());
         }).ToList();
     }
@@ -30,21 +35,38 @@ public static class WordLevelSaliency
     /// One id per token: tokens between whitespace share an id, a token that decodes to whitespace only (or to
     /// nothing, like BOS) has its own.
     /// </summary>
-    public static int[] WordIds(IReadOnlyList<long> ids, ITextTokenizer tokenizer) => WordIds(ids, BreakTest(tokenizer));
+    public static int[] WordIds(IReadOnlyList<long> ids, ITextTokenizer tokenizer, bool spaceJoinsNextWord = false) =>
+        WordIds(ids, BreakTest(tokenizer), spaceJoinsNextWord, EmptyTest(tokenizer));
 
-    private static int[] WordIds(IReadOnlyList<long> ids, Func<long, bool> isBreak)
+    private static int[] WordIds(IReadOnlyList<long> ids, Func<long, bool> isBreak, bool spaceJoinsNextWord, Func<long, bool> isEmpty)
     {
         var words = new int[ids.Count];
         int word = -1;
-        bool previousBreak = true;
+        bool previousBreak = true, previousEmpty = true;
         for (int i = 0; i < ids.Count; i++)
         {
-            bool breaks = isBreak(ids[i]);
-            if (breaks || previousBreak) word++;
+            bool breaks = isBreak(ids[i]), empty = isEmpty(ids[i]);
+            bool starts = spaceJoinsNextWord
+                // A run of whitespace opens a word that the following text continues; a token of nothing (BOS) stands alone.
+                ? empty || previousEmpty || breaks && !previousBreak
+                : breaks || previousBreak;
+            if (starts) word++;
             words[i] = word;
-            previousBreak = breaks;
+            (previousBreak, previousEmpty) = (breaks, empty);
         }
         return words;
+    }
+
+    // Whether a token id decodes to nothing at all (BOS, EOS).
+    private static Func<long, bool> EmptyTest(ITextTokenizer tokenizer)
+    {
+        var known = new Dictionary<long, bool>();
+        return id =>
+        {
+            if (!known.TryGetValue(id, out bool isEmpty))
+                known[id] = isEmpty = tokenizer.Decode([(int)id]).Length == 0;
+            return isEmpty;
+        };
     }
 
     // Whether a token id decodes to whitespace or nothing, decoding each distinct id once.
