@@ -44,6 +44,7 @@ Console.WriteLine($"marked {marked.Count} samples in {watch.Elapsed.TotalSeconds
 var seeds = options.Get("--seeds", seed.ToString(CultureInfo.InvariantCulture)).Split(',').Select(t => int.Parse(t, CultureInfo.InvariantCulture)).ToArray();
 long? headWidth = options.Has("--head-width") ? options.Int("--head-width", 0) : null;
 var trained = new List<(string Label, SaliencyHeads Heads)>();
+var singles = new List<(string Label, SaliencyHeads Heads)>(); // one per trained seed: what the averages combine
 if (options.Has("--load-heads"))
     foreach (var file in Directory.GetFiles(options.Get("--load-heads", "."), "heads_seed*.safetensors").Order(StringComparer.Ordinal))
         trained.Add(($"{Path.GetFileNameWithoutExtension(file)} (loaded)", SaliencyHeads.Load(file, schedule, model.Config.HiddenSize)));
@@ -79,6 +80,7 @@ foreach (int s in options.Has("--load-heads") ? [] : seeds)
     if (options.Has("--save-heads")) Directory.CreateDirectory(options.Get("--save-heads", "."));
     if (options.Has("--save-heads")) heads.Save(Path.Combine(options.Get("--save-heads", "."), $"heads_seed{s}.safetensors"), schedule);
     trained.Add(($"seed {s}", heads));
+    singles.Add(trained[^1]);
     if (mean is not null)
     {
         mean.MarkTrained(heads.BaseModel!);
@@ -86,11 +88,10 @@ foreach (int s in options.Has("--load-heads") ? [] : seeds)
     }
 }
 // The average of all seeds, or with --subsets of every subset of two or more (the choices `--candidates` validates).
-var singles = trained.Where(t => !t.Label.Contains("tail-average", StringComparison.Ordinal)).ToList();
 var subsets = Enumerable.Range(1, (1 << singles.Count) - 1).Where(m => System.Numerics.BitOperations.PopCount((uint)m) > 1)
     .Where(m => options.Has("--subsets") || m == (1 << singles.Count) - 1)
     .Select(m => Enumerable.Range(0, singles.Count).Where(i => (m >> i & 1) == 1).ToList());
-foreach (var members in options.Has("--load-heads") ? [] : subsets) // loaded heads are scored as they are
+foreach (var members in subsets) // none for loaded heads: they are scored as they are
     trained.Add(($"average of seeds {string.Join('+', members.Select(i => seeds[i]))}", SaliencyHeads.Average(members.Select(i => singles[i].Heads).ToList())));
 
 int passkeyPerCell = options.Int("--passkey-per-cell", 2), validatePerTask = options.Int("--validate", 0);

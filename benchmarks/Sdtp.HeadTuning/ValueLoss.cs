@@ -32,21 +32,21 @@ internal static class ValueLoss
                 PruningReport? report = null;
                 var prefill = SdtpPrefill.For(schedule, new SaliencyHeadScorer(heads), new PrefillOptions { RecordKeptPositions = true }, r => report = r);
                 bool right = Answers.ExactMatch(model, tokenizer, sample, prefill);
-                var last = report!.Stages[^1].KeptPositions[0].ToHashSet();
-                var needleWords = sample.NeedleOffsets.SelectMany(o => NeedleWords(tokenizer, sample, o)).ToList();
-                if (needleWords.Count > 0) needleKept[right].Add((double)needleWords.Count(last.Contains) / needleWords.Count);
+                var keptByStage = report!.Stages.Select(st => st.KeptPositions[0].ToHashSet()).ToList();
+                var valueSpans = Values(sample).Select(v => TokenSpan(tokenizer, sample.Prompt, v)).ToList();
+                var valuePositions = valueSpans.SelectMany(p => p).ToHashSet();
+                var needleWords = sample.NeedleOffsets.SelectMany(o => NeedleWords(tokenizer, sample.Prompt, o, valuePositions)).ToList();
+                if (needleWords.Count > 0) needleKept[right].Add((double)needleWords.Count(keptByStage[^1].Contains) / needleWords.Count);
                 if (right) continue;
                 sdtpWrong++;
                 // The first stage after which some expected value's tokens are missing, and whether none of it is left.
                 int lostAt = -1;
                 bool wholeDropped = false;
-                foreach (var value in Values(sample))
+                foreach (var span in valueSpans)
                 {
-                    var span = TokenSpan(tokenizer, sample.Prompt, value);
-                    for (int s = 0; s < report!.Stages.Count; s++)
+                    for (int s = 0; s < keptByStage.Count; s++)
                     {
-                        var kept = report.Stages[s].KeptPositions[0].ToHashSet();
-                        int left = span.Count(kept.Contains);
+                        int left = span.Count(keptByStage[s].Contains);
                         if (left == span.Count) continue;
                         if (lostAt < 0 || s < lostAt) (lostAt, wholeDropped) = (s, left == 0);
                         break;
@@ -72,15 +72,14 @@ internal static class ValueLoss
 
     private static string Mean(List<double> shares) => shares.Count == 0 ? "-" : $"{shares.Average():F2}";
 
-    // Positions of the needle sentence at character offset start (to its first '.' or '!' past the values), values excluded.
-    private static IEnumerable<long> NeedleWords(ITextTokenizer tokenizer, TaskSample sample, int start)
+    // Positions of the needle sentence at character offset start (to its first '.' or '!'; values hold neither), values excluded.
+    private static IEnumerable<long> NeedleWords(ITextTokenizer tokenizer, string prompt, int start, HashSet<long> valuePositions)
     {
-        int end = sample.Prompt.IndexOfAny(['.', '!'], start);
+        int end = prompt.IndexOfAny(['.', '!'], start);
         if (end < 0) yield break;
-        var values = Values(sample).Select(v => TokenSpan(tokenizer, sample.Prompt, v)).SelectMany(p => p).ToHashSet();
-        int from = tokenizer.Encode(sample.Prompt[..start], addBos: true).Count, to = tokenizer.Encode(sample.Prompt[..end], addBos: true).Count;
+        int from = tokenizer.Encode(prompt[..start], addBos: true).Count, to = tokenizer.Encode(prompt[..end], addBos: true).Count;
         for (long p = from; p < to; p++)
-            if (!values.Contains(p)) yield return p;
+            if (!valuePositions.Contains(p)) yield return p;
     }
 
     // Positions of the tokens of the value's first occurrence in the prompt (the needle; values are not repeated).
