@@ -32,8 +32,8 @@ public class RulerSuiteTests
         var trainer = new BaseModelTrainer(new BaseTrainingOptions { Mixture = TrainingMixture.Ruler, MultiKeyQuestions = 4 });
         var tokenizer = new Sdtp.Tokenization.ByteTokenizer();
         var seen = new HashSet<string>();
-        // The bridges put new needle forms and needle words in questions: the bridged key-value streams are checked too.
-        foreach (var task in trainer.TrainingTasks(6).Concat(trainer.TrainingTasks(6, new TrainingBridge(0.5, 0.5)).Take(4)))
+        // The bridges put new needle forms and needle words in questions: the bridged key-value streams and the key drill are checked too.
+        foreach (var task in trainer.TrainingTasks(6).Concat(trainer.TrainingTasks(6, new TrainingBridge(0.5, 0.5)).Take(4)).Append(new KeyValueDrillTask(TemplateSplit.Training)))
             for (int i = 0; i < 60; i++)
             {
                 int length = 256 + 97 * i % 1800;
@@ -104,6 +104,33 @@ public class RulerSuiteTests
         // Share 0 keeps the families' own needles and their samples.
         Assert.Equal(TaskSuite.TrainingSample(RulerSuite.Training[2], 400, 0.5, 5).Prompt,
             TaskSuite.TrainingSample(RulerSuite.Families(TemplateSplit.Training, bridge: TrainingBridge.None)[2], 400, 0.5, 5).Prompt);
+    }
+
+    [Fact]
+    public void The_key_drill_answers_each_question_with_the_value_its_key_has_in_the_table()
+    {
+        var drill = new KeyValueDrillTask(TemplateSplit.Training);
+        int sharingWords = 0;
+        for (int i = 0; i < 30; i++)
+        {
+            var sample = TaskSuite.TrainingSample(drill, 256, (i + 0.5) / 30, i);
+            var lines = sample.Prompt[..sample.QuestionStart].Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.InRange(lines.Length, 2, 256 / KeyValueDrillTask.AverageEntryLength);
+            // Every key is asked exactly once, and each answer is what follows that key and separator in the table.
+            var questions = sample.OtherQueries.Prepend((sample.Prompt, sample.Answer)).ToList();
+            Assert.Equal(lines.Length, questions.Count);
+            foreach (var (prompt, answer) in questions)
+            {
+                string question = prompt[sample.QuestionStart..];
+                var entry = Assert.Single(lines, l => l.StartsWith(question + " ", StringComparison.Ordinal));
+                Assert.Equal(entry[question.Length..], answer);
+            }
+            Assert.Equal(sample.Answer, " " + Assert.Single(sample.Expected));
+            var keyWords = questions.Select(q => q.Prompt[sample.QuestionStart..].Split(' ', '-', ':')[0]).ToList();
+            if (keyWords.Distinct().Count() < keyWords.Count) sharingWords++;
+        }
+        // Keys share words as multi-key's do, so only the whole key identifies its entry.
+        Assert.True(sharingWords >= 10, $"{sharingWords} of 30 tables had keys sharing their first word");
     }
 
     [Fact]

@@ -20,6 +20,7 @@ internal static class TrainBaseCommand
         var maxKeys = new Option<int[]>("--max-keys") { Description = "most multi-key needles at each stage (one per --lengths entry)", DefaultValueFactory = _ => [2, 3, 4, 6], AllowMultipleArgumentsPerToken = true };
         var restated = new Option<double[]>("--restated-cues") { Description = "share of single and multi-key samples at each stage (one per --lengths entry) whose question ends by restating the asked needle up to its value: a bridge to key lookup; default none", AllowMultipleArgumentsPerToken = true };
         var adjacent = new Option<double[]>("--adjacent-needles") { Description = "share of key-value samples at each stage (one per --lengths entry) whose needles put the value right after the key: a bridge to binding values to keys; default none", AllowMultipleArgumentsPerToken = true };
+        var drill = new Option<double[]>("--key-drill") { Description = "share of training samples at each stage (one per --lengths entry) drawn from a key-lookup drill instead: bare tables of similar keys and their values, then questions naming keys; the checks score it too; default none", AllowMultipleArgumentsPerToken = true };
         var questions = new Option<int>("--multikey-questions") { Description = "questions answered after each multi-key training context", DefaultValueFactory = _ => 1 };
         var decay = new Option<bool>("--lr-decay") { Description = "decay the learning rate linearly to zero at --max-steps" };
         var mixture = new Option<TrainingMixture>("--mixture") { Description = "training data: Templates (passkey, multikey, multivalue, grammar lm) or Ruler (the RULER-like families on training phrasings, grammar and prose haystacks, lm on both)", DefaultValueFactory = _ => TrainingMixture.Templates };
@@ -28,7 +29,7 @@ internal static class TrainBaseCommand
         var widen = new Option<int>("--widen") { Description = "start from --start-from's model made this many times wider (hidden size, SwiGLU width, heads), computing the same logits", DefaultValueFactory = _ => 1 };
         var command = new Command("train-base", "Train the small byte-level default model on the tasks' training splits with a length curriculum.")
         {
-            output, minutes, steps, seed, stageSteps, learningRate, startFrom, lengths, maxKeys, restated, adjacent, questions, decay, mixture, config, checkEvery, widen,
+            output, minutes, steps, seed, stageSteps, learningRate, startFrom, lengths, maxKeys, restated, adjacent, drill, questions, decay, mixture, config, checkEvery, widen,
         };
         command.SetAction(parse =>
         {
@@ -42,6 +43,8 @@ internal static class TrainBaseCommand
             var stageAdjacent = parse.GetValue(adjacent) ?? [];
             BaseTrainingOptions.CheckStageShares("--restated-cues", stageRestated, stageLengths.Length);
             BaseTrainingOptions.CheckStageShares("--adjacent-needles", stageAdjacent, stageLengths.Length);
+            var stageDrill = parse.GetValue(drill) ?? [];
+            BaseTrainingOptions.CheckStageShares("--key-drill", stageDrill, stageLengths.Length);
             CommonOptions.RequireAtLeastOne("--multikey-questions", parse.GetValue(questions));
             CommonOptions.RequireAtLeastOne("--max-steps", parse.GetValue(steps));
             CommonOptions.RequireAtLeastOne("--stage-steps", parse.GetValue(stageSteps));
@@ -69,6 +72,7 @@ internal static class TrainBaseCommand
                 MaxKeys = stageKeys,
                 RestatedCues = stageRestated,
                 AdjacentNeedles = stageAdjacent,
+                KeyDrill = stageDrill,
                 MultiKeyQuestions = parse.GetValue(questions),
                 DecayLearningRate = parse.GetValue(decay),
                 Mixture = parse.GetValue(mixture),

@@ -26,6 +26,11 @@ public sealed record BaseTrainingOptions
     /// (<see cref="TrainingBridge.AdjacentNeedleShare"/>); empty is none. Checks never use them.
     /// </summary>
     public IReadOnlyList<double> AdjacentNeedles { get; init; } = [];
+    /// <summary>
+    /// Share of training samples at each stage drawn from the key-lookup drill (<see cref="KeyValueDrillTask"/>) instead
+    /// of the mixture; empty is none. When any stage has one, the curriculum checks score the drill too.
+    /// </summary>
+    public IReadOnlyList<double> KeyDrill { get; init; } = [];
     /// <summary>Exact match every retrieval task must reach before the next stage.</summary>
     public double AdvanceAt { get; init; } = 0.9;
     /// <summary>Most steps at one stage: past it the curriculum moves on even if a task lags (the final check still reports it).</summary>
@@ -124,6 +129,7 @@ public sealed class BaseModelTrainer
 
     private readonly BaseTrainingOptions options;
     private readonly ByteTokenizer tokenizer = new();
+    private readonly KeyValueDrillTask keyDrill = new(TemplateSplit.Training);
 
     /// <summary>A trainer with <paramref name="options"/>.</summary>
     public BaseModelTrainer(BaseTrainingOptions? options = null)
@@ -134,13 +140,15 @@ public sealed class BaseModelTrainer
             throw new ArgumentException($"MaxKeys has {this.options.MaxKeys.Count} entries for {stages} stages: give one per length", nameof(options));
         BaseTrainingOptions.CheckStageShares(nameof(BaseTrainingOptions.RestatedCues), this.options.RestatedCues, stages);
         BaseTrainingOptions.CheckStageShares(nameof(BaseTrainingOptions.AdjacentNeedles), this.options.AdjacentNeedles, stages);
+        BaseTrainingOptions.CheckStageShares(nameof(BaseTrainingOptions.KeyDrill), this.options.KeyDrill, stages);
     }
+
+    private static double ShareAt(IReadOnlyList<double> shares, int stage) => shares.Count > 0 ? shares[stage] : 0;
 
     /// <summary>The easier forms mixed into stage <paramref name="stage"/>'s training samples.</summary>
     public TrainingBridge BridgeAt(int stage)
     {
-        static double At(IReadOnlyList<double> shares, int stage) => shares.Count > 0 ? shares[stage] : 0;
-        return new(At(options.RestatedCues, stage), At(options.AdjacentNeedles, stage));
+        return new(ShareAt(options.RestatedCues, stage), ShareAt(options.AdjacentNeedles, stage));
     }
 
     /// <summary>
@@ -259,10 +267,12 @@ public sealed class BaseModelTrainer
         int length = options.Lengths[stage];
         int batch = Math.Max(2, options.BatchSize * 256 / Math.Max(256, length));
         var tasks = TrainingTasks(options.MaxKeys[stage], BridgeAt(stage));
+        double drill = ShareAt(options.KeyDrill, stage);
         var sequences = new List<(int[] Ids, float[] Weights)>();
         for (int b = 0; b < batch; b++)
         {
-            var task = DrawTask(tasks, random);
+            // Without a drill no extra number is drawn, so the stream is the one a run without the option trains on.
+            var task = drill > 0 && random.NextDouble() < drill ? keyDrill : DrawTask(tasks, random);
             // Lengths vary within +-50% of the stage length, so the model sees a range, not one size.
             int sampleLength = (int)(length * (0.5 + random.NextDouble()));
             var sample = task.Generate(sampleLength, random.NextDouble(), new Random(random.Next() % TaskSuite.EvaluationSeedBase));
@@ -328,6 +338,7 @@ public sealed class BaseModelTrainer
         model.eval();
         var result = new Dictionary<string, double>();
         var tasks = TrainingTasks(options.MaxKeys[Math.Min(stage, options.MaxKeys.Count - 1)]).Where(t => t.IsRetrieval);
+        if (options.KeyDrill.Any(share => share > 0)) tasks = tasks.Append(keyDrill);
         foreach (var task in tasks)
         {
             int correct = 0;
@@ -382,6 +393,7 @@ public sealed class BaseModelTrainer
         ["--seed"] = options.Seed.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["--restated-cues"] = string.Join(' ', options.RestatedCues.Select(r => r.ToString(System.Globalization.CultureInfo.InvariantCulture))),
         ["--adjacent-needles"] = string.Join(' ', options.AdjacentNeedles.Select(r => r.ToString(System.Globalization.CultureInfo.InvariantCulture))),
+        ["--key-drill"] = string.Join(' ', options.KeyDrill.Select(r => r.ToString(System.Globalization.CultureInfo.InvariantCulture))),
     };
 
     // A state written before runs recorded their options has no "run": nothing to compare, the next save records it.

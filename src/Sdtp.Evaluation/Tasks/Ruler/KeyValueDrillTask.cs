@@ -1,0 +1,52 @@
+namespace Sdtp.Evaluation.Tasks.Ruler;
+
+/// <summary>
+/// A training-only drill of key lookup: a bare table of keys and values (<c>amber-port = 4821</c>, one entry per line,
+/// keys sharing words as in multi-key), then questions that name a key and its separator, each answered by that key's
+/// value. Nothing but the key tells the entries apart, so the only way to answer is to find the asked key's bytes in
+/// the table: the skill every key-value family needs before its phrasings. Base training mixes it in on request
+/// (<c>--key-drill</c>); evaluation, validation and marking never use it.
+/// </summary>
+public sealed class KeyValueDrillTask(TemplateSplit split) : RulerTask(split)
+{
+    // What joins a key to its value; the question ends with it, so the value is the next thing to write.
+    private static readonly string[] Separators = [" =", ":", " is", " ->"];
+
+    /// <summary>Bytes an entry takes on average (key, separator, value, newline): sets how many fit in a length.</summary>
+    public const int AverageEntryLength = 24;
+
+    /// <inheritdoc/>
+    public override string Family => "kv_drill";
+
+    /// <summary>
+    /// A table of 2 to <c>length / <see cref="AverageEntryLength"/></c> entries; the key asked first sits at
+    /// <paramref name="depth"/> of the table, and every other key is asked after it, in random order.
+    /// </summary>
+    public override TaskSample Generate(int length, double depth, Random random)
+    {
+        int count = random.Next(2, Math.Max(2, length / AverageEntryLength) + 1);
+        var kind = (ValueKind)random.Next(3);
+        var keys = Values.Keys(Sources.Words, count, random, similar: true);
+        var values = Values.Distinct(kind, Sources.Words, count, random);
+        string separator = Separators[random.Next(Separators.Length)];
+        // Values.Keys puts the keys sharing words after the first; shuffling spreads them through the table.
+        var order = Enumerable.Range(0, count).OrderBy(_ => random.Next()).ToArray();
+        var table = new System.Text.StringBuilder();
+        var offsets = new int[count];
+        foreach (int i in order)
+        {
+            offsets[i] = table.Length;
+            table.Append(keys[i]).Append(separator).Append(' ').Append(values[i]).Append('\n');
+        }
+        int asked = order[Math.Clamp((int)(depth * count), 0, count - 1)];
+        var others = order.Where(i => i != asked).OrderBy(_ => random.Next()).ToList();
+        string context = table.ToString();
+        string Question(int i) => keys[i] + separator;
+        return new TaskSample(Name, context + Question(asked), AnswerText([values[asked]]), depth, [offsets[asked]])
+        {
+            Expected = [values[asked]],
+            OtherQueries = others.Select(i => (context + Question(i), AnswerText([values[i]]))).ToList(),
+            QuestionStart = context.Length,
+        };
+    }
+}
