@@ -16,10 +16,10 @@ using static TorchSharp.torch;
 //   --model DIR   --marks N (250)   --steps N (600)   --seed S (0)   --seeds S1,S2,... (each, then their average)
 //   --head-width N (d/4)   --passkey-per-cell N (2)   --validate N (0; per task: worst retention on validation samples)
 //   --lr X (0.01)   --lm-weight X (1)   --rank-min X (0.1)   --spread N (0: max of each saliency over +-N neighbours)
-//   --no-rescale   --no-carry   --samples-per-step N (1)   --asked-only   --subsets   --save-heads DIR   --token-level   --log FILE (head-tuning.log)
+//   --no-rescale   --no-carry   --samples-per-step N (1)   --asked-only   --subsets   --save-heads DIR   --log FILE (head-tuning.log)
 //   --load-heads DIR (score DIR's heads_seed*.safetensors instead of marking and training)
 //   --where-lost N (also report where SDTP lost the values of N validation samples per task at 1024 tokens)
-//   --space-joins-word (word-level targets count the whitespace before a word as part of it)
+//   --targets Token|Word|WordAndSpace (Word: what train-heads and demo use by default; see SaliencyTargetLevel)
 //   --tail-average F (0: off; also score each seed's mean head weights over its last F of the steps)
 //   --suite Templates|Ruler (Templates: mark and score the template tasks; Ruler: the RULER-like families' training phrasings)
 var options = Options.Parse(args);
@@ -36,8 +36,7 @@ var suite = Enum.Parse<EvaluationSuite>(options.Get("--suite", "Templates"), ign
 var watch = Stopwatch.StartNew();
 var marked = options.Has("--load-heads") ? [] : MarkedSampleStore.Mark(model, tokenizer, schedule, marks, 256, 1024, everyQuestion: everyQuestion, tasks: suite.TrainingRetrieval());
 if (spread > 0) marked = marked.Select(m => new MarkedSample(m.Ids, m.Targets, m.Saliency.Select(s => Spread(s, spread)).ToArray())).ToList();
-if (!options.Has("--token-level")) // word-level targets, as train-heads and demo use by default
-    marked = WordLevelSaliency.Apply(marked, tokenizer, spaceJoinsNextWord: options.Has("--space-joins-word")).ToList();
+marked = WordLevelSaliency.Apply(marked, tokenizer, Enum.Parse<SaliencyTargetLevel>(options.Get("--targets", nameof(SaliencyTargetLevel.Word)), ignoreCase: true)).ToList();
 Console.WriteLine($"marked {marked.Count} samples in {watch.Elapsed.TotalSeconds:F0} s");
 
 // One head set per seed (--seeds 0,1,2 or --seed S), each scored alone; with several, their average too.

@@ -94,5 +94,10 @@ public class TrainingTargetTests
         Assert.Equal(new[] { 0, 1, 1, 2, 2, 2, 2, 2, 3, 3, 3 }, WordLevelSaliency.WordIds(ids, tokenizer, spaceJoinsNextWord: true));
         var joined = WordLevelSaliency.Apply([sample], tokenizer, spaceJoinsNextWord: true).Single();
         Assert.Equal(new[] { 0.5f, 0.2f, 0.2f, 0.9f, 0.9f, 0.9f, 0.9f, 0.9f, 0.4f, 0.4f, 0.4f }, joined.Saliency[0]);
+
+        // The levels train-heads offers: each token's own, word, word with its space.
+        Assert.Equal(stage, WordLevelSaliency.Apply([sample], tokenizer, SaliencyTargetLevel.Token).Single().Saliency[0]);
+        Assert.Equal(word.Saliency[0], WordLevelSaliency.Apply([sample], tokenizer, SaliencyTargetLevel.Word).Single().Saliency[0]);
+        Assert.Equal(joined.Saliency[0], WordLevelSaliency.Apply([sample], tokenizer, SaliencyTargetLevel.WordAndSpace).Single().Saliency[0]);
     }
 }

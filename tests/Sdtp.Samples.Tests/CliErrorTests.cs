@@ -26,6 +26,7 @@ public class CliErrorTests
     [InlineData(new[] { "train-base", "--widen", "2", "--start-from", "/no/such/model", "--config", "/no/such/config.json" }, "--widen and --config both set the architecture: give one")]
     [InlineData(new[] { "train-base", "--out", "/tmp/sdtp-cli-never", "--start-from", "/no/such/model" }, "the checkpoint to start from has no config.json: /no/such/model")]
     [InlineData(new[] { "demo", "--samples-per-step", "0" }, "--samples-per-step must be at least 1 (got 0)")]
+    [InlineData(new[] { "train-heads", "--targets", "Sentence" }, "Cannot parse argument 'Sentence' for option '--targets'")]
     [InlineData(new[] { "bogus" }, "Unrecognized command or argument 'bogus'")]
     [InlineData(new[] { "bench", "--repeats", "many" }, "many")]
     [InlineData(new[] { "generate" }, "--prompt")]

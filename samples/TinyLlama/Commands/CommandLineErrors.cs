@@ -19,13 +19,20 @@ public static class CommandLineErrors
         Recursive = true,
     };
 
+    // A bad enum value's message lists the valid names one per line ("Did you mean one of the following?\nToken\n...").
+    private static string OneLine(string message)
+    {
+        var lines = message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return lines.Length <= 1 ? message.Trim() : lines[0] + " " + string.Join(", ", lines[1..]);
+    }
+
     public static int Run(RootCommand root, string[] args)
     {
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {
             // One line: the most specific complaint first ("Unrecognized command 'x'" before "Required command was not provided").
-            var messages = parse.Errors.Select(e => e.Message.TrimEnd('.')).Reverse().ToList();
+            var messages = parse.Errors.Select(e => OneLine(e.Message).TrimEnd('.')).Reverse().ToList();
             Console.Error.WriteLine($"error: {string.Join("; ", messages)}");
             return 2;
         }

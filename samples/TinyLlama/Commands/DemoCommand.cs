@@ -21,9 +21,9 @@ internal static class DemoCommand
         var steps = new Option<int>("--steps") { Description = "head training steps", DefaultValueFactory = _ => 1200 };
         var candidates = TrainHeadsCommand.CandidatesOption(2);
         var perStep = TrainHeadsCommand.SamplesPerStepOption(1);
-        var tokenLevel = TrainHeadsCommand.TokenLevelTargetsOption();
+        var targets = TrainHeadsCommand.TargetsOption();
         var suite = CommonOptions.Suite("Templates: mark, validate and evaluate on the template tasks; Ruler: mark and validate on the RULER-like families' training phrasings, evaluate on held-out ones (50 samples per family and length for dense and sdtp, 20 for the baselines and for training phrasings)");
-        var command = new Command("demo", "Run the whole SDTP pipeline on the embedded default model and report.") { output, skip, samples, steps, candidates, perStep, tokenLevel, suite };
+        var command = new Command("demo", "Run the whole SDTP pipeline on the embedded default model and report.") { output, skip, samples, steps, candidates, perStep, targets, suite };
         source.AddTo(command);
         command.SetAction(parse =>
         {
@@ -50,7 +50,7 @@ internal static class DemoCommand
                 MarkedSampleStore.Save(Path.Combine(outDirectory, "marked.jsonl"), marked);
                 var headsPath = Path.Combine(outDirectory, "sdtp_heads.safetensors");
                 TrainHeadsCommand.Run(session, marked, new HeadTrainerOptions { Steps = parse.GetValue(steps), SamplesPerStep = parse.GetValue(perStep) }, headsPath, candidateCount,
-                    wordLevelTargets: !parse.GetValue(tokenLevel), suite: chosenSuite);
+                    targets: parse.GetValue(targets), suite: chosenSuite);
             }
             var report = EvalCommand.Run(session, settings, outDirectory);
             ResultsTable.Print(report);

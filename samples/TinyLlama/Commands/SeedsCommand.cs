@@ -29,10 +29,10 @@ internal static class SeedsCommand
         var suite = CommonOptions.Suite("Ruler (default here): mark on training phrasings, score held-out ones; Templates: the template tasks", EvaluationSuite.Ruler);
         var samples = new Option<int?>("--samples") { Description = "evaluation samples per task, length and depth (default 5: 50 per family and length for the Ruler suite)" };
         var lengths = new Option<int[]?>("--lengths") { Description = "prompt lengths scored (the suite's by default)", AllowMultipleArgumentsPerToken = true };
-        var tokenLevel = TrainHeadsCommand.TokenLevelTargetsOption();
+        var targets = TrainHeadsCommand.TargetsOption();
         var command = new Command("seeds", "Train heads from several seeds, each alone, and report every seed's accuracy, the median and the worst.")
         {
-            output, seeds, steps, markSamples, marked, suite, samples, lengths, tokenLevel,
+            output, seeds, steps, markSamples, marked, suite, samples, lengths, targets,
         };
         source.AddTo(command);
         command.SetAction(parse =>
@@ -51,7 +51,7 @@ internal static class SeedsCommand
             settings.CheckTasksFit();
             var markedPath = parse.GetValue(marked);
             var training = markedPath is null ? MarkCommand.Run(session, parse.GetValue(markSamples), chosen.ShortestMarkedLength(), 1024, chosen) : MarkedSampleStore.Load(markedPath);
-            var rows = Run(session, training, seedList, parse.GetValue(steps), grid, outDirectory, !parse.GetValue(tokenLevel), chosen);
+            var rows = Run(session, training, seedList, parse.GetValue(steps), grid, outDirectory, parse.GetValue(targets), chosen);
             AtomicFile.WriteText(Path.Combine(outDirectory, "seeds.json"), SeedSpread.ToJson(rows));
             AtomicFile.WriteText(Path.Combine(outDirectory, "seeds.md"), SeedSpread.ToMarkdown(rows,
                 $"Heads from {seedList.Count} seeds, each alone ({parse.GetValue(steps)} steps), on {string.Join(", ", grid.Lengths)} tokens"));
@@ -80,7 +80,7 @@ internal static class SeedsCommand
 
     /// <summary>Trains each seed's heads alone (saved as heads_seed_S.safetensors), then scores dense and all of them in one pass.</summary>
     public static List<SeedSpreadRow> Run(ModelSession session, IReadOnlyList<MarkedSample> marked, IReadOnlyList<int> seeds, int steps,
-        AccuracyGrid grid, string outDirectory, bool wordLevelTargets, EvaluationSuite suite)
+        AccuracyGrid grid, string outDirectory, SaliencyTargetLevel targets, EvaluationSuite suite)
     {
         var trained = new List<(int Seed, SaliencyHeads Heads)>();
         try
@@ -88,7 +88,7 @@ internal static class SeedsCommand
             foreach (var seed in seeds)
             {
                 var path = Path.Combine(outDirectory, $"heads_seed_{seed}.safetensors");
-                TrainHeadsCommand.Run(session, marked, new HeadTrainerOptions { Steps = steps, Seed = seed }, path, wordLevelTargets: wordLevelTargets, suite: suite);
+                TrainHeadsCommand.Run(session, marked, new HeadTrainerOptions { Steps = steps, Seed = seed }, path, targets: targets, suite: suite);
                 trained.Add((seed, SaliencyHeads.Average([session.Heads]))); // a copy: the session's heads are re-drawn for the next seed
             }
             List<IPruningPolicy> policies = [new DensePolicy(), .. trained.Select(t => new SdtpPolicy(t.Heads, SeedSpread.SeedPrefix + t.Seed))];

@@ -20,11 +20,11 @@ internal static class TrainHeadsCommand
         var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "steps between training checkpoints (0: only at the end)", DefaultValueFactory = _ => 50 };
         var candidates = CandidatesOption(1);
         var perStep = SamplesPerStepOption(1);
-        var tokenLevel = TokenLevelTargetsOption();
+        var targets = TargetsOption();
         var suite = CommonOptions.Suite("whose validation samples choose among --candidates: Templates or Ruler (training phrasings, validation seeds)");
         var command = new Command("train-heads", "Stage 2: train the saliency heads with the ranking, MSE, budget and LM losses.")
         {
-            marked, steps, seed, output, checkpoint, checkpointEvery, candidates, perStep, tokenLevel, suite,
+            marked, steps, seed, output, checkpoint, checkpointEvery, candidates, perStep, targets, suite,
         };
         source.AddTo(command);
         command.SetAction(parse =>
@@ -46,7 +46,7 @@ internal static class TrainHeadsCommand
                 Steps = parse.GetValue(steps), SamplesPerStep = parse.GetValue(perStep), Seed = parse.GetValue(seed),
                 CheckpointDirectory = checkpointDirectory, CheckpointEvery = parse.GetValue(checkpointEvery),
             };
-            var losses = Run(session, samples, options, path, parse.GetValue(candidates), wordLevelTargets: !parse.GetValue(tokenLevel), suite: parse.GetValue(suite));
+            var losses = Run(session, samples, options, path, parse.GetValue(candidates), targets: parse.GetValue(targets), suite: parse.GetValue(suite));
             if (losses.Count == 0)
                 AnsiConsole.MarkupLineInterpolated($"heads -> [bold]{path}[/] (from the finished checkpoint in {checkpointDirectory})");
             else
@@ -62,9 +62,10 @@ internal static class TrainHeadsCommand
         DefaultValueFactory = _ => defaultValue,
     };
 
-    public static Option<bool> TokenLevelTargetsOption() => new("--token-level-targets")
+    public static Option<SaliencyTargetLevel> TargetsOption() => new("--targets")
     {
-        Description = "train on each token's own saliency instead of the largest saliency in its word (the default)",
+        Description = "what the heads learn to rank: Word (every token of a word gets its largest saliency, whitespace keeps its own), WordAndSpace (the whitespace before a word joins it), Token (each token's own saliency)",
+        DefaultValueFactory = _ => SaliencyTargetLevel.Word,
     };
 
     /// <summary>
@@ -72,13 +73,13 @@ internal static class TrainHeadsCommand
     /// initialisation); with more than one, their average (<see cref="SaliencyHeads.Average"/>) is one more candidate.
     /// Keeps the one <see cref="HeadSelection.Score"/> ranks first on the validation samples, in
     /// <paramref name="headsPath"/> and in the session, and returns its losses (for the average, the candidates' mean).
-    /// With <paramref name="wordLevelTargets"/>, the heads learn <see cref="WordLevelSaliency"/> targets.
+    /// The heads learn the targets of <paramref name="targets"/> (<see cref="WordLevelSaliency"/>).
     /// </summary>
     public static IReadOnlyList<LossTerms> Run(ModelSession session, IReadOnlyList<MarkedSample> samples, HeadTrainerOptions options, string headsPath,
-        int candidates = 1, bool wordLevelTargets = true, EvaluationSuite suite = EvaluationSuite.Templates)
+        int candidates = 1, SaliencyTargetLevel targets = SaliencyTargetLevel.Word, EvaluationSuite suite = EvaluationSuite.Templates)
     {
         CommonOptions.RequireAtLeastOne("--candidates", candidates);
-        if (wordLevelTargets) samples = WordLevelSaliency.Apply(samples, session.Tokenizer);
+        samples = WordLevelSaliency.Apply(samples, session.Tokenizer, targets);
         if (candidates == 1) return TrainOne(session, samples, options, headsPath);
         var validation = HeadSelection.ValidationSamples(ValidationPerTask, ValidationLengths, suite);
         var dense = Progress.Run($"dense answers on {validation.Count} validation samples", validation.Count,

@@ -31,6 +31,10 @@ public static class WordLevelSaliency
         }).ToList();
     }
 
+    /// <summary>The samples with the targets of <paramref name="level"/> (token-level: the samples themselves).</summary>
+    public static IReadOnlyList<MarkedSample> Apply(IReadOnlyList<MarkedSample> samples, ITextTokenizer tokenizer, SaliencyTargetLevel level) =>
+        level == SaliencyTargetLevel.Token ? samples : Apply(samples, tokenizer, spaceJoinsNextWord: level == SaliencyTargetLevel.WordAndSpace);
+
     /// <summary>
     /// One id per token: tokens between whitespace share an id, a token that decodes to whitespace only (or to
     /// nothing, like BOS) has its own.
