@@ -20,6 +20,8 @@ using static TorchSharp.torch;
 //   --load-heads DIR (score DIR's heads_seed*.safetensors instead of marking and training)
 //   --where-lost N (also report where SDTP lost the values of N validation samples per task at 1024 tokens)
 //   --targets Token|Word|WordAndSpace (Word: what train-heads and demo use by default; see SaliencyTargetLevel)
+//   --neighbour-max R (score each token by the largest head score within R tokens either side; not in --where-lost)
+//   --neighbour-mix F (1: with --neighbour-max, score (1 - F) x own + F x the neighbours' largest)
 //   --tail-average F (0: off; also score each seed's mean head weights over its last F of the steps)
 //   --suite Templates|Ruler (Templates: mark and score the template tasks; Ruler: the RULER-like families' training phrasings)
 var options = Options.Parse(args);
@@ -102,7 +104,9 @@ var tuningTasks = suite == EvaluationSuite.Ruler
 var denseValidation = validatePerTask > 0 ? HeadSelection.AccuracyByTask(model, tokenizer, validation, null) : null;
 foreach (var (label, heads) in trained)
 {
-    var prefill = SdtpPrefill.For(schedule, new SaliencyHeadScorer(heads));
+    ITokenScorer scorer = new SaliencyHeadScorer(heads);
+    if (options.Has("--neighbour-max")) scorer = new NeighbourMaxScorer(scorer, options.Int("--neighbour-max", 1), options.Double("--neighbour-mix", 1));
+    var prefill = SdtpPrefill.For(schedule, scorer);
     var line = $"{string.Join(' ', args)}: {label}:";
     foreach (var (task, perCell) in tuningTasks)
     {

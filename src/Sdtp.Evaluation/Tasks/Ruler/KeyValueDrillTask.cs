@@ -1,7 +1,8 @@
 namespace Sdtp.Evaluation.Tasks.Ruler;
 
 /// <summary>
-/// A training-only drill of key lookup: a bare table of keys and values (<c>amber-port = 4821</c>, one entry per line,
+/// A training-only drill of key lookup: a bare table of keys and values (<c>amber-port = 4821</c>,
+/// <c>amber-port has the value 4821</c>, one entry per line,
 /// keys sharing words as in multi-key), then questions that name a key and its separator, each answered by that key's
 /// value. Nothing but the key tells the entries apart, so the only way to answer is to find the asked key's bytes in
 /// the table: the skill every key-value family needs before its phrasings. Base training mixes it in on request
@@ -9,8 +10,10 @@ namespace Sdtp.Evaluation.Tasks.Ruler;
 /// </summary>
 public sealed class KeyValueDrillTask(TemplateSplit split) : RulerTask(split)
 {
-    // What joins a key to its value; the question ends with it, so the value is the next thing to write.
-    private static readonly string[] Separators = [" =", ":", " is", " ->"];
+    // What joins a key to its value; the question ends with it, so the value is the next thing to write. The longer
+    // ones put words between key and value, as needles do, so the key has to be matched some bytes before the value
+    // (every entry of a table shares its separator, so the separator alone tells nothing).
+    private static readonly string[] Separators = [" =", ":", " is", " ->", " is set to", " has the value", " goes with the", ", for which we keep"];
 
     /// <summary>Bytes an entry takes on average (key, separator, value, newline): sets how many fit in a length.</summary>
     public const int AverageEntryLength = 24;
