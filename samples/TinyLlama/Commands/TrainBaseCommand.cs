@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Runtime.InteropServices;
 using Sdtp.Evaluation.BaseTraining;
 using Spectre.Console;
 
@@ -90,6 +91,16 @@ internal static class TrainBaseCommand
                     $"more than the architecture's max_position_embeddings ({architecture.MaxPositionEmbeddings})");
             AnsiConsole.MarkupLineInterpolated($"training the default model into [bold]{directory}[/] for at most {options.MaxTime.TotalMinutes:F0} min / {options.MaxSteps} steps");
             var trainer = new BaseModelTrainer(options);
+            // Ctrl+C or SIGTERM ends the run after the current step, with its weights and state saved for a resume.
+            using var interrupt = new CancellationTokenSource();
+            void Interrupt(PosixSignalContext context)
+            {
+                context.Cancel = true;
+                if (!interrupt.IsCancellationRequested) Console.WriteLine("interrupted: saving after this step (the next command resumes from it)");
+                interrupt.Cancel();
+            }
+            using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Interrupt);
+            using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Interrupt);
             var check = trainer.Train(directory, p =>
             {
                 if (p.Check is not null || p.Step % 10 == 0)
@@ -97,9 +108,11 @@ internal static class TrainBaseCommand
                     var checkText = p.Check is null ? "" : "  check: " + string.Join(", ", p.Check.Select(kv => $"{kv.Key} {kv.Value:F2}"));
                     Console.WriteLine($"[{p.Elapsed:hh\\:mm\\:ss}] step {p.Step,5}  stage {p.Stage} (len {p.Length,4})  loss {p.Loss:F4}{checkText}");
                 }
-            });
+            }, interrupt.Token);
             if (trainer.Finished)
                 AnsiConsole.MarkupLineInterpolated($"{directory} is already at step {BaseModelTrainer.StepReached(directory)} of --max-steps {options.MaxSteps}: training is finished (raise --max-steps to train on)");
+            else if (interrupt.IsCancellationRequested)
+                AnsiConsole.MarkupLineInterpolated($"saved at step {BaseModelTrainer.StepReached(directory)} in {directory}: the same command resumes there");
             else
                 AnsiConsole.MarkupLineInterpolated($"done: {string.Join(", ", check.Select(kv => $"{kv.Key} {kv.Value:F2}"))}");
             return 0;
