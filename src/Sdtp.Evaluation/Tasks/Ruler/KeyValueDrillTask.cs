@@ -4,8 +4,9 @@ namespace Sdtp.Evaluation.Tasks.Ruler;
 /// A training-only drill of key lookup: a bare table of keys and values (<c>amber-port = 4821</c>,
 /// <c>amber-port has the value 4821</c>, one entry per line,
 /// keys sharing words as in multi-key), then questions that name a key and its separator, each answered by that key's
-/// value. Nothing but the key tells the entries apart, so the only way to answer is to find the asked key's bytes in
-/// the table: the skill every key-value family needs before its phrasings. Base training mixes it in on request
+/// value; in some tables the question puts words after the key. Nothing but the key tells the entries apart, so the
+/// only way to answer is to find the asked key's bytes in the table: the skill every key-value family needs before its
+/// phrasings. Base training mixes it in on request
 /// (<c>--key-drill</c>); evaluation, validation and marking never use it.
 /// </summary>
 public sealed class KeyValueDrillTask(TemplateSplit split) : RulerTask(split)
@@ -14,6 +15,11 @@ public sealed class KeyValueDrillTask(TemplateSplit split) : RulerTask(split)
     // ones put words between key and value, as needles do, so the key has to be matched some bytes before the value
     // (every entry of a table shares its separator, so the separator alone tells nothing).
     private static readonly string[] Separators = [" =", ":", " is", " ->", " is set to", " has the value", " goes with the", ", for which we keep"];
+
+    // How a question names its key: right before the table's separator (the entry's own bytes, so copying what followed
+    // them answers), or followed by other words, so the key has to be carried to where the answer starts, as a needle
+    // question's key is. {0} is the key, {1} the table's separator.
+    private static readonly string[] Questions = ["{0}{1}", "{0}{1}", "Look up {0}. Answer:", "{0}, please. Answer:", "Which value goes with {0}? Answer:", "Find {0} in the table and give its value. Answer:"];
 
     /// <summary>Bytes an entry takes on average (key, separator, value, newline): sets how many fit in a length.</summary>
     public const int AverageEntryLength = 24;
@@ -44,7 +50,8 @@ public sealed class KeyValueDrillTask(TemplateSplit split) : RulerTask(split)
         int asked = order[Math.Clamp((int)(depth * count), 0, count - 1)];
         var others = order.Where(i => i != asked).OrderBy(_ => random.Next()).ToList();
         string context = table.ToString();
-        string Question(int i) => keys[i] + separator;
+        string question = Questions[random.Next(Questions.Length)];
+        string Question(int i) => string.Format(System.Globalization.CultureInfo.InvariantCulture, question, keys[i], separator);
         return new TaskSample(Name, context + Question(asked), AnswerText([values[asked]]), depth, [offsets[asked]])
         {
             Expected = [values[asked]],
