@@ -146,10 +146,7 @@ public sealed class BaseModelTrainer
     private static double ShareAt(IReadOnlyList<double> shares, int stage) => shares.Count > 0 ? shares[stage] : 0;
 
     /// <summary>The easier forms mixed into stage <paramref name="stage"/>'s training samples.</summary>
-    public TrainingBridge BridgeAt(int stage)
-    {
-        return new(ShareAt(options.RestatedCues, stage), ShareAt(options.AdjacentNeedles, stage));
-    }
+    public TrainingBridge BridgeAt(int stage) => new(ShareAt(options.RestatedCues, stage), ShareAt(options.AdjacentNeedles, stage));
 
     /// <summary>
     /// Trains into <paramref name="directory"/> (a HF checkpoint directory plus <c>training/</c> state), resuming from
