@@ -14,7 +14,8 @@ using Sdtp.Tokenization;
 // is (an expected value with the rest missing, another key's value, other text of the prompt, or nothing in the prompt:
 // a mis-copied or invented value) and prints them.
 // Bridges scores the single needle and multi-key (2-4 keys) on N validation samples in the training bridges' forms
-// (TrainingBridge): as evaluated, every cue restated, every needle adjacent; whether a model learnt a bridge at all.
+// (TrainingBridge): as evaluated, every cue restated, every needle adjacent; whether a model learnt a bridge at all;
+// then N key-drill tables (KeyValueDrillTask), by whether the question ends in the key or puts words after it.
 bool showFailures = args.Contains("--failures");
 var positional = args.Where(a => a != "--failures").ToArray();
 if (positional.Length == 4 && positional[2] == "Bridges" && int.TryParse(positional[1], out int bridgeLength) && int.TryParse(positional[3], out int bridgeCount))
@@ -70,6 +71,18 @@ static int ScoreBridges(string directory, int length, int count)
         }
         Console.WriteLine(line);
     }
+    // The drill (KeyValueDrillTask) by the kind of question: the key right before the table's separator, or words after it.
+    var drill = new KeyValueDrillTask(TemplateSplit.Training);
+    int verbatim = 0, verbatimRight = 0, carried = 0, carriedRight = 0;
+    for (int i = 0; i < count; i++)
+    {
+        using var scope = TorchSharp.torch.NewDisposeScope();
+        var sample = TaskSuite.ValidationSample(drill, length, (i + 0.5) / count, i);
+        bool right = Answers.ExactMatch(model, tokenizer, sample);
+        if (sample.Prompt[sample.QuestionStart..].EndsWith("Answer:", StringComparison.Ordinal)) { carried++; carriedRight += right ? 1 : 0; }
+        else { verbatim++; verbatimRight += right ? 1 : 0; }
+    }
+    Console.WriteLine($"{"key drill",-16} @ {length}: question ending in the key {verbatimRight}/{verbatim}, words after the key {carriedRight}/{carried}");
     return 0;
 }
 
