@@ -79,7 +79,7 @@ static int ScoreBridges(string directory, int length, int count)
         using var scope = TorchSharp.torch.NewDisposeScope();
         var sample = TaskSuite.ValidationSample(drill, length, (i + 0.5) / count, i);
         bool right = Answers.ExactMatch(model, tokenizer, sample);
-        if (sample.Prompt[sample.QuestionStart..].EndsWith("Answer:", StringComparison.Ordinal)) { carried++; carriedRight += right ? 1 : 0; }
+        if (KeyValueDrillTask.CarriesKey(sample)) { carried++; carriedRight += right ? 1 : 0; }
         else { verbatim++; verbatimRight += right ? 1 : 0; }
     }
     Console.WriteLine($"{"key drill",-16} @ {length}: question ending in the key {verbatimRight}/{verbatim}, words after the key {carriedRight}/{carried}");

@@ -19,9 +19,13 @@ public class TrainBaseInterruptTests
             RedirectStandardError = true,
         };
         using var process = Process.Start(start)!;
+        // Read stderr as it comes, so a child that writes much there never blocks on a full pipe.
+        var errors = new System.Text.StringBuilder();
+        process.ErrorDataReceived += (_, e) => { lock (errors) errors.AppendLine(e.Data); };
+        process.BeginErrorReadLine();
         try
         {
-            Interrupt(process, output);
+            Interrupt(process, output, errors);
         }
         finally
         {
@@ -29,7 +33,7 @@ public class TrainBaseInterruptTests
         }
     }
 
-    private static void Interrupt(Process process, string output)
+    private static void Interrupt(Process process, string output, System.Text.StringBuilder errors)
     {
         var lines = new List<string>();
         string? line;
@@ -38,7 +42,11 @@ public class TrainBaseInterruptTests
             lines.Add(line);
             if (line.Contains("step    10")) break; // ten steps done, none saved yet (checks every 100,000)
         }
-        if (line is null) Assert.Fail("train-base ended before step 10: " + string.Join('\n', lines) + process.StandardError.ReadToEnd());
+        if (line is null)
+        {
+            process.WaitForExit();
+            lock (errors) Assert.Fail("train-base ended before step 10: " + string.Join('\n', lines) + errors);
+        }
         using (var kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])) kill.WaitForExit();
         string rest = process.StandardOutput.ReadToEnd();
         Assert.True(process.WaitForExit(60_000), "train-base did not exit within a minute of SIGTERM");

@@ -62,26 +62,20 @@ public static class WordLevelSaliency
     }
 
     // Whether a token id decodes to nothing at all (BOS, EOS).
-    private static Func<long, bool> EmptyTest(ITextTokenizer tokenizer)
-    {
-        var known = new Dictionary<long, bool>();
-        return id =>
-        {
-            if (!known.TryGetValue(id, out bool isEmpty))
-                known[id] = isEmpty = tokenizer.Decode([(int)id]).Length == 0;
-            return isEmpty;
-        };
-    }
+    private static Func<long, bool> EmptyTest(ITextTokenizer tokenizer) => DecodedTest(tokenizer, text => text.Length == 0);
 
-    // Whether a token id decodes to whitespace or nothing, decoding each distinct id once.
-    private static Func<long, bool> BreakTest(ITextTokenizer tokenizer)
+    // Whether a token id decodes to whitespace or nothing.
+    private static Func<long, bool> BreakTest(ITextTokenizer tokenizer) => DecodedTest(tokenizer, string.IsNullOrWhiteSpace);
+
+    // A test of what a token id decodes to, decoding each distinct id once.
+    private static Func<long, bool> DecodedTest(ITextTokenizer tokenizer, Func<string, bool> test)
     {
         var known = new Dictionary<long, bool>();
         return id =>
         {
-            if (!known.TryGetValue(id, out bool isBreak))
-                known[id] = isBreak = string.IsNullOrWhiteSpace(tokenizer.Decode([(int)id]));
-            return isBreak;
+            if (!known.TryGetValue(id, out bool result))
+                known[id] = result = test(tokenizer.Decode([(int)id]));
+            return result;
         };
     }
 

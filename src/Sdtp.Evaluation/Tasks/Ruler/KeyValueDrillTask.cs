@@ -1,13 +1,12 @@
 namespace Sdtp.Evaluation.Tasks.Ruler;
 
 /// <summary>
-/// A training-only drill of key lookup: a bare table of keys and values (<c>amber-port = 4821</c>,
-/// <c>amber-port has the value 4821</c>, one entry per line,
-/// keys sharing words as in multi-key), then questions that name a key and its separator, each answered by that key's
-/// value; in some tables the question puts words after the key. Nothing but the key tells the entries apart, so the
-/// only way to answer is to find the asked key's bytes in the table: the skill every key-value family needs before its
-/// phrasings. Base training mixes it in on request
-/// (<c>--key-drill</c>); evaluation, validation and marking never use it.
+/// A training-only drill of key lookup: a bare table of keys and values, one entry per line (<c>amber-port = 4821</c>,
+/// <c>amber-port has the value 4821</c>; keys sharing words as in multi-key), then a question per key, each answered by
+/// that key's value. A question ends with the key and the table's separator, or puts words after the key
+/// (<see cref="CarriesKey"/>). Nothing but the key tells the entries apart, so the only way to answer is to find the
+/// asked key's bytes in the table: the skill every key-value family needs before its phrasings. Base training mixes it
+/// in on request (<c>--key-drill</c>); evaluation, validation and marking never use it.
 /// </summary>
 public sealed class KeyValueDrillTask(TemplateSplit split) : RulerTask(split)
 {
@@ -16,16 +15,24 @@ public sealed class KeyValueDrillTask(TemplateSplit split) : RulerTask(split)
     // (every entry of a table shares its separator, so the separator alone tells nothing).
     private static readonly string[] Separators = [" =", ":", " is", " ->", " is set to", " has the value", " goes with the", ", for which we keep"];
 
+    // What a question that carries its key ends with, where the answer starts.
+    private const string AnswerCue = " Answer:";
+
     // How a question names its key: right before the table's separator (the entry's own bytes, so copying what followed
-    // them answers), or followed by other words, so the key has to be carried to where the answer starts, as a needle
-    // question's key is. {0} is the key, {1} the table's separator.
-    private static readonly string[] Questions = ["{0}{1}", "{0}{1}", "Look up {0}. Answer:", "{0}, please. Answer:", "Which value goes with {0}? Answer:", "Find {0} in the table and give its value. Answer:"];
+    // them answers; listed twice, so a third of the tables ask this way), or followed by other words and AnswerCue, so
+    // the key has to be carried to where the answer starts, as a needle question's key is. {0} is the key, {1} the
+    // table's separator.
+    private static readonly string[] Questions = ["{0}{1}", "{0}{1}", "Look up {0}." + AnswerCue, "{0}, please." + AnswerCue,
+        "Which value goes with {0}?" + AnswerCue, "Find {0} in the table and give its value." + AnswerCue];
 
     /// <summary>Bytes an entry takes on average (key, separator, value, newline): sets how many fit in a length.</summary>
     public const int AverageEntryLength = 24;
 
     /// <inheritdoc/>
     public override string Family => "kv_drill";
+
+    /// <summary>Whether a drill sample's question puts words after its key (rather than ending with the key and separator).</summary>
+    public static bool CarriesKey(TaskSample sample) => sample.Prompt[sample.QuestionStart..].EndsWith(AnswerCue, StringComparison.Ordinal);
 
     /// <summary>
     /// A table of 2 to <c>length / <see cref="AverageEntryLength"/></c> entries; the key asked first sits at
