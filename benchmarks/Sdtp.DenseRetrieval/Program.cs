@@ -15,7 +15,7 @@ using Sdtp.Tokenization;
 // a mis-copied or invented value) and prints them.
 // Bridges scores the single needle and multi-key (2-4 keys) on N validation samples in the training bridges' forms
 // (TrainingBridge): as evaluated, every cue restated, every needle adjacent; whether a model learnt a bridge at all;
-// then N key-drill tables (KeyValueDrillTask), by whether the question ends in the key or puts words after it.
+// then N key-drill tables (KeyValueDrillTask), by the kind of question (DrillQuestion).
 bool showFailures = args.Contains("--failures");
 var positional = args.Where(a => a != "--failures").ToArray();
 if (positional.Length == 4 && positional[2] == "Bridges" && int.TryParse(positional[1], out int bridgeLength) && int.TryParse(positional[3], out int bridgeCount))
@@ -71,18 +71,19 @@ static int ScoreBridges(string directory, int length, int count)
         }
         Console.WriteLine(line);
     }
-    // The drill (KeyValueDrillTask) by the kind of question: the key right before the table's separator, or words after it.
+    // The drill (KeyValueDrillTask) by the kind of question: a key right before the table's separator, a key with words
+    // after it, every value of a repeated key, the names of a chain.
     var drill = new KeyValueDrillTask(TemplateSplit.Training);
-    int verbatim = 0, verbatimRight = 0, carried = 0, carriedRight = 0;
+    var asked = new Dictionary<DrillQuestion, (int Right, int Count)>();
     for (int i = 0; i < count; i++)
     {
         using var scope = TorchSharp.torch.NewDisposeScope();
         var sample = TaskSuite.ValidationSample(drill, length, (i + 0.5) / count, i);
-        bool right = Answers.ExactMatch(model, tokenizer, sample);
-        if (KeyValueDrillTask.CarriesKey(sample)) { carried++; carriedRight += right ? 1 : 0; }
-        else { verbatim++; verbatimRight += right ? 1 : 0; }
+        var kind = KeyValueDrillTask.QuestionKind(sample);
+        var (right, total) = asked.GetValueOrDefault(kind);
+        asked[kind] = (right + (Answers.ExactMatch(model, tokenizer, sample) ? 1 : 0), total + 1);
     }
-    Console.WriteLine($"{"key drill",-16} @ {length}: question ending in the key {verbatimRight}/{verbatim}, words after the key {carriedRight}/{carried}");
+    Console.WriteLine($"{"key drill",-16} @ {length}:" + string.Concat(Enum.GetValues<DrillQuestion>().Select(q => $" {q} {asked.GetValueOrDefault(q).Right}/{asked.GetValueOrDefault(q).Count}")));
     return 0;
 }
 

@@ -107,35 +107,60 @@ public class RulerSuiteTests
     }
 
     [Fact]
-    public void The_key_drill_answers_each_question_with_the_value_its_key_has_in_the_table()
+    public void The_key_drill_answers_each_question_from_the_table_alone()
     {
         var drill = new KeyValueDrillTask(TemplateSplit.Training);
-        int sharingWords = 0, verbatim = 0, carried = 0;
-        for (int i = 0; i < 30; i++)
+        int sharingWords = 0;
+        var kinds = new Dictionary<DrillQuestion, int>();
+        for (int i = 0; i < 60; i++)
         {
-            var sample = TaskSuite.TrainingSample(drill, 256, (i + 0.5) / 30, i);
+            var sample = TaskSuite.TrainingSample(drill, 256, (i + 0.5) / 60, i);
             var lines = sample.Prompt[..sample.QuestionStart].Split('\n', StringSplitOptions.RemoveEmptyEntries);
             Assert.InRange(lines.Length, 2, 256 / KeyValueDrillTask.AverageEntryLength);
-            // Every key is asked exactly once, and each answer is what follows that key and separator in the table.
+            var kind = KeyValueDrillTask.QuestionKind(sample);
+            kinds[kind] = kinds.GetValueOrDefault(kind) + 1;
             var questions = sample.OtherQueries.Prepend((sample.Prompt, sample.Answer)).ToList();
-            Assert.Equal(lines.Length, questions.Count);
+            Assert.Equal(sample.Answer, RulerTask.AnswerText(sample.Expected));
+            if (kind == DrillQuestion.Chain)
+            {
+                // Each value's names: the entry holding the value, then each entry naming the one before, in table order.
+                foreach (var (prompt, answer) in questions)
+                {
+                    string value = lines.Select(ValueOf).Single(v => !v.All(char.IsUpper)
+                        && Regex.IsMatch(prompt[sample.QuestionStart..], $@"(?<![\w-]){Regex.Escape(v)}(?![\w-])"));
+                    var chain = new List<string>();
+                    for (string held = value; lines.FirstOrDefault(l => ValueOf(l) == held) is { } entry; held = entry[..5]) chain.Add(entry[..5]);
+                    Assert.InRange(chain.Count, 1, 4);
+                    Assert.Equal(RulerTask.AnswerText(chain), answer);
+                }
+                // Both chains are asked, and together they use every entry.
+                Assert.Equal(2, questions.Count);
+                continue;
+            }
+            // Every key is asked exactly once, and its answer is every value its entries hold, in table order.
+            var keys = lines.Select(l => l[..KeyEnd(l)]).Distinct().ToList();
+            Assert.Equal(keys.Count, questions.Count);
             foreach (var (prompt, answer) in questions)
             {
-                // The entry whose key the question names; the longest such key, since one key can hold another ("red fox", "tired fox").
+                // The key the question names; the longest such key, since one key can hold another ("red fox", "tired fox").
                 string question = prompt[sample.QuestionStart..];
-                var entry = Assert.Single(lines, l => question.Contains(l[..KeyEnd(l)], StringComparison.Ordinal)
-                    && !lines.Any(o => o != l && KeyEnd(o) > KeyEnd(l) && question.Contains(o[..KeyEnd(o)], StringComparison.Ordinal)));
-                Assert.EndsWith(answer, entry);
-                if (question.EndsWith(entry[..^answer.Length], StringComparison.Ordinal)) verbatim++; else carried++;
+                string key = keys.Where(k => question.Contains(k, StringComparison.Ordinal)).MaxBy(k => k.Length)!;
+                var values = lines.Where(l => l[..KeyEnd(l)] == key).Select(ValueOf).ToList();
+                Assert.Equal(RulerTask.AnswerText(values), answer);
+                // Only the all-values question asks a key with several entries.
+                Assert.Equal(values.Count > 1, question.EndsWith(" Values:", StringComparison.Ordinal));
             }
-            Assert.Equal(sample.Answer, " " + Assert.Single(sample.Expected));
-            var keyWords = lines.Select(l => l.Split(' ', '-')[0]).ToList();
+            Assert.Equal(kind == DrillQuestion.AllValues, sample.Expected.Count > 1);
+            var keyWords = keys.Select(k => k.Split(' ', '-')[0]).ToList();
             if (keyWords.Distinct().Count() < keyWords.Count) sharingWords++;
         }
         // Keys share words as multi-key's do, so only the whole key identifies its entry.
-        Assert.True(sharingWords >= 10, $"{sharingWords} of 30 tables had keys sharing their first word");
-        // Both kinds of question occur: ending with the entry's own bytes before its value, and with other words after the key.
-        Assert.True(verbatim > 0 && carried > 0, $"{verbatim} verbatim and {carried} carried questions");
+        Assert.True(sharingWords >= 10, $"{sharingWords} of the key tables had keys sharing their first word");
+        // Every kind of question occurs.
+        foreach (var kind in Enum.GetValues<DrillQuestion>())
+            Assert.True(kinds.GetValueOrDefault(kind) > 0, $"no {kind} question in 60 tables");
+
+        static string ValueOf(string entry) => entry[(entry.LastIndexOf(' ') + 1)..];
     }
 
     // Where an entry's key ends: the key is the entry's first one or two words (adjective-noun or adjective noun).
