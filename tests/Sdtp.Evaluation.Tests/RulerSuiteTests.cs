@@ -163,6 +163,21 @@ public class RulerSuiteTests
         static string ValueOf(string entry) => entry[(entry.LastIndexOf(' ') + 1)..];
     }
 
+    [Fact]
+    public void A_drill_limited_to_lookups_asks_only_lookups_and_the_same_tables_as_the_full_drill_would()
+    {
+        var lookups = new KeyValueDrillTask(TemplateSplit.Training, [DrillForm.Lookup]);
+        var kinds = Enumerable.Range(0, 40).Select(i => KeyValueDrillTask.QuestionKind(Draw(lookups, i))).Distinct().ToHashSet();
+        Assert.True(kinds.SetEquals([DrillQuestion.KeyBeforeSeparator, DrillQuestion.KeyCarried]), string.Join(", ", kinds));
+        // All three forms named is the default drill, draw for draw (a run's definition names its forms).
+        var all = new KeyValueDrillTask(TemplateSplit.Training, Enum.GetValues<DrillForm>());
+        var unnamed = new KeyValueDrillTask(TemplateSplit.Training);
+        Assert.All(Enumerable.Range(0, 20), i => Assert.Equal(Draw(unnamed, i).Prompt, Draw(all, i).Prompt));
+        Assert.Throws<ArgumentException>(() => new KeyValueDrillTask(TemplateSplit.Training, []));
+
+        static TaskSample Draw(KeyValueDrillTask drill, int seed) => TaskSuite.TrainingSample(drill, 256, 0.5, seed);
+    }
+
     // Where an entry's key ends: the key is the entry's first one or two words (adjective-noun or adjective noun).
     private static int KeyEnd(string entry)
     {

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
 using Sdtp.Evaluation.BaseTraining;
+using Sdtp.Evaluation.Tasks.Ruler;
 using Spectre.Console;
 
 namespace Sdtp.Samples.TinyLlama.Commands;
@@ -22,6 +23,7 @@ internal static class TrainBaseCommand
         var restated = new Option<double[]>("--restated-cues") { Description = "share of single and multi-key samples at each stage (one per --lengths entry) whose question ends by restating the asked needle up to its value: a bridge to key lookup; default none", AllowMultipleArgumentsPerToken = true };
         var adjacent = new Option<double[]>("--adjacent-needles") { Description = "share of key-value samples at each stage (one per --lengths entry) whose needles put the value right after the key: a bridge to binding values to keys; default none", AllowMultipleArgumentsPerToken = true };
         var drill = new Option<double[]>("--key-drill") { Description = "share of training samples at each stage (one per --lengths entry) drawn from a key-lookup drill instead: bare tables of similar keys and their values, then questions naming keys; the checks score it too; default none", AllowMultipleArgumentsPerToken = true };
+        var drillForms = new Option<DrillForm[]>("--drill-forms") { Description = "the kinds of table the key drill draws: Lookup (one value per key), AllValues (a key with several values, asked for all), Chain (names passing a value on); default all three", AllowMultipleArgumentsPerToken = true };
         var questions = new Option<int>("--multikey-questions") { Description = "questions answered after each multi-key training context", DefaultValueFactory = _ => 1 };
         var decay = new Option<bool>("--lr-decay") { Description = "decay the learning rate linearly to zero at --max-steps" };
         var mixture = new Option<TrainingMixture>("--mixture") { Description = "training data: Templates (passkey, multikey, multivalue, grammar lm) or Ruler (the RULER-like families on training phrasings, grammar and prose haystacks, lm on both)", DefaultValueFactory = _ => TrainingMixture.Templates };
@@ -30,7 +32,7 @@ internal static class TrainBaseCommand
         var widen = new Option<int>("--widen") { Description = "start from --start-from's model made this many times wider (hidden size, SwiGLU width, heads), computing the same logits", DefaultValueFactory = _ => 1 };
         var command = new Command("train-base", "Train the small byte-level default model on the tasks' training splits with a length curriculum.")
         {
-            output, minutes, steps, seed, stageSteps, learningRate, startFrom, lengths, maxKeys, restated, adjacent, drill, questions, decay, mixture, config, checkEvery, widen,
+            output, minutes, steps, seed, stageSteps, learningRate, startFrom, lengths, maxKeys, restated, adjacent, drill, drillForms, questions, decay, mixture, config, checkEvery, widen,
         };
         command.SetAction(parse =>
         {
@@ -74,6 +76,7 @@ internal static class TrainBaseCommand
                 RestatedCues = stageRestated,
                 AdjacentNeedles = stageAdjacent,
                 KeyDrill = stageDrill,
+                DrillForms = parse.GetValue(drillForms) is { Length: > 0 } forms ? forms.Distinct().ToArray() : Enum.GetValues<DrillForm>(),
                 MultiKeyQuestions = parse.GetValue(questions),
                 DecayLearningRate = parse.GetValue(decay),
                 Mixture = parse.GetValue(mixture),

@@ -31,6 +31,8 @@ public sealed record BaseTrainingOptions
     /// of the mixture; empty is none. When any stage has one, the curriculum checks score the drill too.
     /// </summary>
     public IReadOnlyList<double> KeyDrill { get; init; } = [];
+    /// <summary>The kinds of table the key drill draws (<see cref="DrillForm"/>); all three by default.</summary>
+    public IReadOnlyList<DrillForm> DrillForms { get; init; } = Enum.GetValues<DrillForm>();
     /// <summary>Exact match every retrieval task must reach before the next stage.</summary>
     public double AdvanceAt { get; init; } = 0.9;
     /// <summary>Most steps at one stage: past it the curriculum moves on even if a task lags (the final check still reports it).</summary>
@@ -129,7 +131,7 @@ public sealed class BaseModelTrainer
 
     private readonly BaseTrainingOptions options;
     private readonly ByteTokenizer tokenizer = new();
-    private readonly KeyValueDrillTask keyDrill = new(TemplateSplit.Training);
+    private readonly KeyValueDrillTask keyDrill;
 
     /// <summary>A trainer with <paramref name="options"/>.</summary>
     public BaseModelTrainer(BaseTrainingOptions? options = null)
@@ -141,6 +143,7 @@ public sealed class BaseModelTrainer
         BaseTrainingOptions.CheckStageShares(nameof(BaseTrainingOptions.RestatedCues), this.options.RestatedCues, stages);
         BaseTrainingOptions.CheckStageShares(nameof(BaseTrainingOptions.AdjacentNeedles), this.options.AdjacentNeedles, stages);
         BaseTrainingOptions.CheckStageShares(nameof(BaseTrainingOptions.KeyDrill), this.options.KeyDrill, stages);
+        keyDrill = new KeyValueDrillTask(TemplateSplit.Training, this.options.DrillForms.ToArray());
     }
 
     private static double ShareAt(IReadOnlyList<double> shares, int stage) => shares.Count > 0 ? shares[stage] : 0;
@@ -391,6 +394,7 @@ public sealed class BaseModelTrainer
         ["--restated-cues"] = string.Join(' ', options.RestatedCues.Select(r => r.ToString(System.Globalization.CultureInfo.InvariantCulture))),
         ["--adjacent-needles"] = string.Join(' ', options.AdjacentNeedles.Select(r => r.ToString(System.Globalization.CultureInfo.InvariantCulture))),
         ["--key-drill"] = string.Join(' ', options.KeyDrill.Select(r => r.ToString(System.Globalization.CultureInfo.InvariantCulture))),
+        ["--drill-forms"] = string.Join(' ', options.DrillForms),
     };
 
     // A state written before runs recorded their options has no "run": nothing to compare, the next save records it.

@@ -11,10 +11,23 @@ namespace Sdtp.Evaluation.Tasks.Ruler;
 /// (<see cref="DrillQuestion"/>): half the tables ask each key for its one value; a quarter give one key several
 /// values and ask for all of them (multi-value's skill: go on to the next entry of the same key); a quarter hold
 /// chains of names (<c>KXQZB = 4821</c>, <c>PLMTA = KXQZB</c>) and ask which names hold a value (variable tracking's).
-/// Base training mixes it in on request (<c>--key-drill</c>); evaluation, validation and marking never use it.
+/// Base training mixes it in on request (<c>--key-drill</c>, <c>--drill-forms</c>); evaluation, validation and marking
+/// never use it.
 /// </summary>
-public sealed class KeyValueDrillTask(TemplateSplit split) : RulerTask(split)
+public sealed class KeyValueDrillTask : RulerTask
 {
+    // A table's form is drawn from these: lookups half the time, as the two other forms build on finding a key.
+    private static readonly DrillForm[] FormDraws = [DrillForm.Lookup, DrillForm.Lookup, DrillForm.AllValues, DrillForm.Chain];
+
+    private readonly DrillForm[] formDraws;
+
+    /// <summary>A drill on <paramref name="split"/>'s words drawing its tables from <paramref name="forms"/> (default: all three).</summary>
+    public KeyValueDrillTask(TemplateSplit split, IReadOnlyCollection<DrillForm>? forms = null) : base(split)
+    {
+        if (forms is { Count: 0 }) throw new ArgumentException("the key drill needs at least one form", nameof(forms));
+        formDraws = forms is null ? FormDraws : FormDraws.Where(forms.Contains).ToArray();
+    }
+
     // What joins a key to its value; the question ends with it, so the value is the next thing to write. The longer
     // ones put words between key and value, as needles do, so the key has to be matched some bytes before the value
     // (every entry of a table shares its separator, so the separator alone tells nothing).
@@ -57,7 +70,7 @@ public sealed class KeyValueDrillTask(TemplateSplit split) : RulerTask(split)
     }
 
     /// <summary>
-    /// A table of 2 to <c>length / <see cref="AverageEntryLength"/></c> entries in one of the three forms (lengths with
+    /// A table of 2 to <c>length / <see cref="AverageEntryLength"/></c> entries in one of the drill's forms (lengths with
     /// room for fewer than three entries ask only lookups).
     /// </summary>
     public override TaskSample Generate(int length, double depth, Random random)
@@ -65,11 +78,11 @@ public sealed class KeyValueDrillTask(TemplateSplit split) : RulerTask(split)
         int capacity = Math.Max(2, length / AverageEntryLength);
         var kind = (ValueKind)random.Next(3);
         string separator = Separators[random.Next(Separators.Length)];
-        int form = capacity < 3 ? 0 : random.Next(4);
+        var form = capacity < 3 ? DrillForm.Lookup : formDraws[random.Next(formDraws.Length)];
         return form switch
         {
-            2 => AllValues(capacity, kind, separator, random),
-            3 => Chains(capacity, kind, separator, random),
+            DrillForm.AllValues => AllValues(capacity, kind, separator, random),
+            DrillForm.Chain => Chains(capacity, kind, separator, random),
             _ => Lookup(capacity, depth, kind, separator, random),
         };
     }
@@ -166,6 +179,19 @@ public sealed class KeyValueDrillTask(TemplateSplit split) : RulerTask(split)
             };
         }
     }
+}
+
+/// <summary>The kinds of table a <see cref="KeyValueDrillTask"/> draws.</summary>
+public enum DrillForm
+{
+    /// <summary>One value per key, each key asked for it.</summary>
+    Lookup,
+
+    /// <summary>One key with 2-4 values among single-valued keys, asked for all of them.</summary>
+    AllValues,
+
+    /// <summary>Two chains of names passing a value on, asked which names hold each value.</summary>
+    Chain,
 }
 
 /// <summary>What a <see cref="KeyValueDrillTask"/> question asks.</summary>
