@@ -15,11 +15,12 @@ using Sdtp.Tokenization;
 // a mis-copied or invented value) and prints them.
 // Bridges scores the single needle and multi-key (2-4 keys) on N validation samples in the training bridges' forms
 // (TrainingBridge): as evaluated, every cue restated, every needle adjacent; whether a model learnt a bridge at all;
-// then N key-drill tables (KeyValueDrillTask), by the kind of question (DrillQuestion).
+// then N key-drill tables (KeyValueDrillTask), by the kind of question (DrillQuestion); --failures prints the drill's
+// wrong answers with their question.
 bool showFailures = args.Contains("--failures");
 var positional = args.Where(a => a != "--failures").ToArray();
 if (positional.Length == 4 && positional[2] == "Bridges" && int.TryParse(positional[1], out int bridgeLength) && int.TryParse(positional[3], out int bridgeCount))
-    return ScoreBridges(positional[0], bridgeLength, bridgeCount);
+    return ScoreBridges(positional[0], bridgeLength, bridgeCount, showFailures);
 bool templates = positional.Length > 2 && positional[2] == "Templates";
 var split = TemplateSplit.Training;
 if (positional.Length is not (4 or 5) || !int.TryParse(positional[1], out int length) || !(templates || Enum.TryParse(positional[2], out split)) || !int.TryParse(positional[3], out int count) || count < 1 || templates && positional.Length == 5)
@@ -51,7 +52,7 @@ foreach (var task in tasks.Where(t => t.IsRetrieval))
 }
 return 0;
 
-static int ScoreBridges(string directory, int length, int count)
+static int ScoreBridges(string directory, int length, int count, bool showFailures)
 {
     using var model = HuggingFaceCheckpoint.Load(directory, TorchSharp.torch.CPU);
     model.eval();
@@ -75,15 +76,21 @@ static int ScoreBridges(string directory, int length, int count)
     // after it, every value of a repeated key, the names of a chain.
     var drill = new KeyValueDrillTask(TemplateSplit.Training);
     var asked = new Dictionary<DrillQuestion, (int Right, int Count)>();
+    var failures = new List<string>();
     for (int i = 0; i < count; i++)
     {
         using var scope = TorchSharp.torch.NewDisposeScope();
         var sample = TaskSuite.ValidationSample(drill, length, (i + 0.5) / count, i);
         var kind = KeyValueDrillTask.QuestionKind(sample);
         var (right, total) = asked.GetValueOrDefault(kind);
-        asked[kind] = (right + (Answers.ExactMatch(model, tokenizer, sample) ? 1 : 0), total + 1);
+        bool correct = Answers.ExactMatch(model, tokenizer, sample);
+        asked[kind] = (right + (correct ? 1 : 0), total + 1);
+        if (correct || !showFailures) continue;
+        var output = Answers.Generate(model, tokenizer, sample);
+        failures.Add($"    {kind}, {FailureKind(sample, output)}: [{sample.Prompt[sample.QuestionStart..]}] want [{sample.Answer}] got [{output.ReplaceLineEndings(" ")}]");
     }
     Console.WriteLine($"{"key drill",-16} @ {length}:" + string.Concat(Enum.GetValues<DrillQuestion>().Select(q => $" {q} {asked.GetValueOrDefault(q).Right}/{asked.GetValueOrDefault(q).Count}")));
+    failures.ForEach(Console.WriteLine);
     return 0;
 }
 
