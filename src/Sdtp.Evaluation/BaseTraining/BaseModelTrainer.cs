@@ -394,7 +394,7 @@ public sealed class BaseModelTrainer
         ["--restated-cues"] = string.Join(' ', options.RestatedCues.Select(r => r.ToString(System.Globalization.CultureInfo.InvariantCulture))),
         ["--adjacent-needles"] = string.Join(' ', options.AdjacentNeedles.Select(r => r.ToString(System.Globalization.CultureInfo.InvariantCulture))),
         ["--key-drill"] = string.Join(' ', options.KeyDrill.Select(r => r.ToString(System.Globalization.CultureInfo.InvariantCulture))),
-        ["--drill-forms"] = string.Join(' ', options.DrillForms),
+        ["--drill-forms"] = string.Join(' ', options.DrillForms.Distinct().Order()),
     };
 
     // A state written before runs recorded their options has no "run": nothing to compare, the next save records it.
