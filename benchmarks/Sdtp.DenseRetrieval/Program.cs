@@ -43,7 +43,7 @@ foreach (var task in tasks.Where(t => t.IsRetrieval))
         if (Answers.ExactMatch(model, tokenizer, sample)) { right++; continue; }
         if (!showFailures) continue;
         var output = Answers.Generate(model, tokenizer, sample);
-        failures.Add((FailureKind(sample, output), $"    want [{sample.Answer}] got [{output.ReplaceLineEndings(" ")}]"));
+        failures.Add((FailureKind(sample, output), "    " + WantAndGot(sample, output)));
     }
     Console.WriteLine($"{task.Name}{(sources is null ? "" : " with held-out " + positional[4])} @ {length}: {right}/{count}");
     if (failures.Count == 0) continue;
@@ -87,12 +87,15 @@ static int ScoreBridges(string directory, int length, int count, bool showFailur
         asked[kind] = (right + (correct ? 1 : 0), total + 1);
         if (correct || !showFailures) continue;
         var output = Answers.Generate(model, tokenizer, sample);
-        failures.Add($"    {kind}, {FailureKind(sample, output)}: [{sample.Prompt[sample.QuestionStart..]}] want [{sample.Answer}] got [{output.ReplaceLineEndings(" ")}]");
+        failures.Add($"    {kind}, {FailureKind(sample, output)}: [{sample.Prompt[sample.QuestionStart..]}] {WantAndGot(sample, output)}");
     }
     Console.WriteLine($"{"key drill",-16} @ {length}:" + string.Concat(Enum.GetValues<DrillQuestion>().Select(q => $" {q} {asked.GetValueOrDefault(q).Right}/{asked.GetValueOrDefault(q).Count}")));
     failures.ForEach(Console.WriteLine);
     return 0;
 }
+
+// A wrong answer beside the expected one, on one line.
+static string WantAndGot(TaskSample sample, string output) => $"want [{sample.Answer}] got [{output.ReplaceLineEndings(" ")}]";
 
 // What the first item of a wrong answer is: where a model that found the wrong needle, copied badly or never looked differ.
 static string FailureKind(TaskSample sample, string output)

@@ -76,7 +76,7 @@ internal static class TrainBaseCommand
                 RestatedCues = stageRestated,
                 AdjacentNeedles = stageAdjacent,
                 KeyDrill = stageDrill,
-                DrillForms = parse.GetValue(drillForms) is { Length: > 0 } forms ? forms.Distinct().ToArray() : Enum.GetValues<DrillForm>(),
+                DrillForms = parse.GetValue(drillForms) is { Length: > 0 } forms ? forms : Enum.GetValues<DrillForm>(),
                 MultiKeyQuestions = parse.GetValue(questions),
                 DecayLearningRate = parse.GetValue(decay),
                 Mixture = parse.GetValue(mixture),

@@ -143,7 +143,7 @@ public sealed class BaseModelTrainer
         BaseTrainingOptions.CheckStageShares(nameof(BaseTrainingOptions.RestatedCues), this.options.RestatedCues, stages);
         BaseTrainingOptions.CheckStageShares(nameof(BaseTrainingOptions.AdjacentNeedles), this.options.AdjacentNeedles, stages);
         BaseTrainingOptions.CheckStageShares(nameof(BaseTrainingOptions.KeyDrill), this.options.KeyDrill, stages);
-        keyDrill = new KeyValueDrillTask(TemplateSplit.Training, this.options.DrillForms.ToArray());
+        keyDrill = new KeyValueDrillTask(TemplateSplit.Training, this.options.DrillForms);
     }
 
     private static double ShareAt(IReadOnlyList<double> shares, int stage) => shares.Count > 0 ? shares[stage] : 0;
