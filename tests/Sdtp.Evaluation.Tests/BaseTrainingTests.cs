@@ -116,6 +116,33 @@ public class BaseTrainingTests
     }
 
     [Fact]
+    public void Task_weights_change_how_often_each_task_is_drawn_and_are_part_of_the_run()
+    {
+        var options = new BaseTrainingOptions { Mixture = TrainingMixture.Ruler, Lengths = [256], MaxKeys = [4], TaskWeights = new Dictionary<string, double> { ["vt"] = 4, ["lm"] = 0 } };
+        var trainer = new BaseModelTrainer(options);
+        var tasks = trainer.TrainingTasks(4);
+        var random = new Random(3);
+        var counts = Enumerable.Range(0, 6000).Select(_ => BaseModelTrainer.WeightName(trainer.DrawTask(tasks, random))).CountBy(n => n).ToDictionary();
+        // Weights: single 1, multi-key 2, multi-value 2, multi-query 2, vt 4, prose lm 1, grammar lm 0 (12 in all).
+        Assert.False(counts.ContainsKey("lm"));
+        Assert.InRange(counts["vt"] / 6000.0, 4 / 12.0 - 0.03, 4 / 12.0 + 0.03);
+        Assert.InRange(counts["niah_single"] / 6000.0, 1 / 12.0 - 0.02, 1 / 12.0 + 0.02);
+        Assert.InRange(counts["niah_multivalue"] / 6000.0, 2 / 12.0 - 0.03, 2 / 12.0 + 0.03);
+        Assert.Equal("lm=0 vt=4", trainer.RunDefinition()["--task-weights"]);
+        Assert.Equal("", new BaseModelTrainer(options with { TaskWeights = new Dictionary<string, double>() }).RunDefinition()["--task-weights"]);
+    }
+
+    [Theory]
+    [InlineData("passkey", 1, "no task 'passkey' in this mixture (its tasks: niah_single, niah_multikey, niah_multivalue, niah_multiquery, vt, lm_prose, lm)")]
+    [InlineData("vt", -1, "the weight of 'vt' must be a finite number >= 0 (got -1)")]
+    [InlineData("vt", double.NaN, "the weight of 'vt' must be a finite number >= 0")]
+    public void Task_weights_that_name_no_task_or_are_not_a_weight_are_refused(string name, double weight, string message)
+    {
+        var options = new BaseTrainingOptions { Mixture = TrainingMixture.Ruler, Lengths = [256], MaxKeys = [4], TaskWeights = new Dictionary<string, double> { [name] = weight } };
+        Assert.Contains(message, Assert.Throws<ArgumentException>(() => new BaseModelTrainer(options)).Message);
+    }
+
+    [Fact]
     public void The_learning_rate_warms_up_then_stays_or_decays_to_zero()
     {
         var constant = new BaseModelTrainer(new BaseTrainingOptions { LearningRate = 1e-3, WarmupSteps = 10, MaxSteps = 110 });

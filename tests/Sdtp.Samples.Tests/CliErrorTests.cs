@@ -21,6 +21,8 @@ public class CliErrorTests
     [InlineData(new[] { "train-base", "--lengths", "512", "--max-keys", "6", "--restated-cues", "1.5" }, "--restated-cues must lie in [0, 1] (got 1.5)")]
     [InlineData(new[] { "train-base", "--lengths", "512", "--max-keys", "6", "--adjacent-needles", "0.5", "0.5" }, "--adjacent-needles has 2 entries for 1 stages: give one per length, or none")]
     [InlineData(new[] { "train-base", "--lengths", "128", "512", "--max-keys", "4", "6", "--key-drill", "0.5", "1.2" }, "--key-drill must lie in [0, 1] (got 0.5 1.2)")]
+    [InlineData(new[] { "train-base", "--task-weights", "vt" }, "--task-weights: 'vt' is not NAME=WEIGHT (for example vt=4)")]
+    [InlineData(new[] { "train-base", "--task-weights", "vt=2", "vt=3" }, "--task-weights: 'vt' is given twice")]
     [InlineData(new[] { "train-base", "--drill-forms", "Lookups" }, "Cannot parse argument 'Lookups' for option '--drill-forms'")]
     [InlineData(new[] { "train-base", "--multikey-questions", "0" }, "--multikey-questions must be at least 1 (got 0)")]
     [InlineData(new[] { "train-base", "--widen", "2" }, "--widen needs --start-from: it widens a trained model")]

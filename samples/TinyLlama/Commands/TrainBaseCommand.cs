@@ -24,6 +24,7 @@ internal static class TrainBaseCommand
         var adjacent = new Option<double[]>("--adjacent-needles") { Description = "share of key-value samples at each stage (one per --lengths entry) whose needles put the value right after the key: a bridge to binding values to keys; default none", AllowMultipleArgumentsPerToken = true };
         var drill = new Option<double[]>("--key-drill") { Description = "share of training samples at each stage (one per --lengths entry) drawn from a key-lookup drill instead: bare tables of similar keys and their values, then questions naming keys; the checks score it too; default none", AllowMultipleArgumentsPerToken = true };
         var drillForms = new Option<DrillForm[]>("--drill-forms") { Description = "the kinds of table the key drill draws: Lookup (one value per key), AllValues (a key with several values, asked for all), Chain (names passing a value on); default all three", AllowMultipleArgumentsPerToken = true };
+        var taskWeights = new Option<string[]>("--task-weights") { Description = "how often training draws a task, as NAME=WEIGHT (niah_single, niah_multikey, niah_multivalue, niah_multiquery, vt, lm_prose, lm); tasks not named keep their weight (2 for the multi-needle families and vt, 1 for the rest)", AllowMultipleArgumentsPerToken = true };
         var questions = new Option<int>("--multikey-questions") { Description = "questions answered after each multi-key training context", DefaultValueFactory = _ => 1 };
         var decay = new Option<bool>("--lr-decay") { Description = "decay the learning rate linearly to zero at --max-steps" };
         var mixture = new Option<TrainingMixture>("--mixture") { Description = "training data: Templates (passkey, multikey, multivalue, grammar lm) or Ruler (the RULER-like families on training phrasings, grammar and prose haystacks, lm on both)", DefaultValueFactory = _ => TrainingMixture.Templates };
@@ -32,7 +33,7 @@ internal static class TrainBaseCommand
         var widen = new Option<int>("--widen") { Description = "start from --start-from's model made this many times wider (hidden size, SwiGLU width, heads), computing the same logits", DefaultValueFactory = _ => 1 };
         var command = new Command("train-base", "Train the small byte-level default model on the tasks' training splits with a length curriculum.")
         {
-            output, minutes, steps, seed, stageSteps, learningRate, startFrom, lengths, maxKeys, restated, adjacent, drill, drillForms, questions, decay, mixture, config, checkEvery, widen,
+            output, minutes, steps, seed, stageSteps, learningRate, startFrom, lengths, maxKeys, restated, adjacent, drill, drillForms, taskWeights, questions, decay, mixture, config, checkEvery, widen,
         };
         command.SetAction(parse =>
         {
@@ -77,6 +78,7 @@ internal static class TrainBaseCommand
                 AdjacentNeedles = stageAdjacent,
                 KeyDrill = stageDrill,
                 DrillForms = parse.GetValue(drillForms) is { Length: > 0 } forms ? forms : Enum.GetValues<DrillForm>(),
+                TaskWeights = ParseTaskWeights(parse.GetValue(taskWeights) ?? []),
                 MultiKeyQuestions = parse.GetValue(questions),
                 DecayLearningRate = parse.GetValue(decay),
                 Mixture = parse.GetValue(mixture),
@@ -121,5 +123,20 @@ internal static class TrainBaseCommand
             return 0;
         });
         return command;
+    }
+
+    // NAME=WEIGHT pairs; which names exist is the trainer's to check (it knows the mixture's tasks).
+    private static Dictionary<string, double> ParseTaskWeights(string[] pairs)
+    {
+        var weights = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (var pair in pairs)
+        {
+            int equals = pair.IndexOf('=');
+            if (equals <= 0 || !double.TryParse(pair[(equals + 1)..], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double weight))
+                throw new ArgumentException($"--task-weights: '{pair}' is not NAME=WEIGHT (for example vt=4)");
+            if (!weights.TryAdd(pair[..equals], weight))
+                throw new ArgumentException($"--task-weights: '{pair[..equals]}' is given twice");
+        }
+        return weights;
     }
 }

@@ -33,6 +33,12 @@ public sealed record BaseTrainingOptions
     public IReadOnlyList<double> KeyDrill { get; init; } = [];
     /// <summary>The kinds of table the key drill draws (<see cref="DrillForm"/>); all three by default.</summary>
     public IReadOnlyList<DrillForm> DrillForms { get; init; } = Enum.GetValues<DrillForm>();
+    /// <summary>
+    /// How often training draws each task, by name without the training suffix (<c>niah_multivalue</c>, <c>vt</c>,
+    /// <c>lm_prose</c>, <c>lm</c>); a task not named keeps <see cref="BaseModelTrainer.DefaultDrawWeight"/>. Empty draws
+    /// as the recipe always has.
+    /// </summary>
+    public IReadOnlyDictionary<string, double> TaskWeights { get; init; } = new Dictionary<string, double>();
     /// <summary>Exact match every retrieval task must reach before the next stage.</summary>
     public double AdvanceAt { get; init; } = 0.9;
     /// <summary>Most steps at one stage: past it the curriculum moves on even if a task lags (the final check still reports it).</summary>
@@ -143,6 +149,7 @@ public sealed class BaseModelTrainer
         BaseTrainingOptions.CheckStageShares(nameof(BaseTrainingOptions.RestatedCues), this.options.RestatedCues, stages);
         BaseTrainingOptions.CheckStageShares(nameof(BaseTrainingOptions.AdjacentNeedles), this.options.AdjacentNeedles, stages);
         BaseTrainingOptions.CheckStageShares(nameof(BaseTrainingOptions.KeyDrill), this.options.KeyDrill, stages);
+        CheckTaskWeights(this.options.TaskWeights, TrainingTasks(this.options.MaxKeys[0]));
         keyDrill = new KeyValueDrillTask(TemplateSplit.Training, this.options.DrillForms);
     }
 
@@ -357,10 +364,8 @@ public sealed class BaseModelTrainer
         return result;
     }
 
-    /// <summary>
-    /// A task of <paramref name="tasks"/>, each as often as its <see cref="DrawWeight"/> says.
-    /// </summary>
-    private static IEvalTask DrawTask(IReadOnlyList<IEvalTask> tasks, Random random)
+    /// <summary>A task of <paramref name="tasks"/>, each as often as its <see cref="DrawWeight"/> says.</summary>
+    public IEvalTask DrawTask(IReadOnlyList<IEvalTask> tasks, Random random)
     {
         double total = tasks.Sum(DrawWeight), r = random.NextDouble() * total;
         foreach (var task in tasks)
@@ -368,12 +373,33 @@ public sealed class BaseModelTrainer
         return tasks[^1];
     }
 
+    /// <summary>How often training draws <paramref name="task"/>: its <see cref="BaseTrainingOptions.TaskWeights"/> entry, else <see cref="DefaultDrawWeight"/>.</summary>
+    public double DrawWeight(IEvalTask task) => options.TaskWeights.TryGetValue(WeightName(task), out double weight) ? weight : DefaultDrawWeight(task);
+
     /// <summary>
-    /// How often training draws <paramref name="task"/>: the RULER-like families that need several retrievals per
-    /// answer (multi-key, multi-value, multi-query, variable tracking) twice as often as the single needle and each
-    /// language-modelling task, which a model learns first; the template tasks all alike.
+    /// How often training draws <paramref name="task"/> unless told otherwise: the RULER-like families that need several
+    /// retrievals per answer (multi-key, multi-value, multi-query, variable tracking) twice as often as the single
+    /// needle and each language-modelling task, which a model learns first; the template tasks all alike.
     /// </summary>
-    public static double DrawWeight(IEvalTask task) => task is MultiKeyNeedleTask or MultiValueNeedleTask or MultiQueryNeedleTask or VariableTrackingTask ? 2 : 1;
+    public static double DefaultDrawWeight(IEvalTask task) => task is MultiKeyNeedleTask or MultiValueNeedleTask or MultiQueryNeedleTask or VariableTrackingTask ? 2 : 1;
+
+    /// <summary>The name <see cref="BaseTrainingOptions.TaskWeights"/> knows <paramref name="task"/> by: its name without the training suffix.</summary>
+    public static string WeightName(IEvalTask task) => task.Name.EndsWith(RulerTask.TrainingSuffix, StringComparison.Ordinal) ? task.Name[..^RulerTask.TrainingSuffix.Length] : task.Name;
+
+    // A weight must name a task of the mixture and be a finite number >= 0, with some task left to draw.
+    private static void CheckTaskWeights(IReadOnlyDictionary<string, double> weights, IReadOnlyList<IEvalTask> tasks)
+    {
+        var names = tasks.Select(WeightName).ToList();
+        foreach (var (name, weight) in weights)
+        {
+            if (!names.Contains(name))
+                throw new ArgumentException($"TaskWeights: no task '{name}' in this mixture (its tasks: {string.Join(", ", names)})");
+            if (weight < 0 || !double.IsFinite(weight))
+                throw new ArgumentException($"TaskWeights: the weight of '{name}' must be a finite number >= 0 (got {weight})");
+        }
+        if (tasks.All(t => (weights.TryGetValue(WeightName(t), out double w) ? w : DefaultDrawWeight(t)) == 0))
+            throw new ArgumentException("TaskWeights: every task has weight 0, so nothing would be drawn");
+    }
 
     /// <summary>What a training step draws from (see <see cref="DrawWeight"/>): retrieval tasks, then language modelling.</summary>
     public IReadOnlyList<IEvalTask> TrainingTasks(int maxKeys, TrainingBridge? bridge = null) => options.Mixture == TrainingMixture.Templates
@@ -395,6 +421,8 @@ public sealed class BaseModelTrainer
         ["--adjacent-needles"] = string.Join(' ', options.AdjacentNeedles.Select(r => r.ToString(System.Globalization.CultureInfo.InvariantCulture))),
         ["--key-drill"] = string.Join(' ', options.KeyDrill.Select(r => r.ToString(System.Globalization.CultureInfo.InvariantCulture))),
         ["--drill-forms"] = string.Join(' ', options.DrillForms.Distinct().Order()),
+        ["--task-weights"] = string.Join(' ', options.TaskWeights.OrderBy(w => w.Key, StringComparer.Ordinal)
+            .Select(w => w.Key + "=" + w.Value.ToString(System.Globalization.CultureInfo.InvariantCulture))),
     };
 
     // A state written before runs recorded their options has no "run": nothing to compare, the next save records it.
