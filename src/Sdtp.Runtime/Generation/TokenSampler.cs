@@ -1,3 +1,4 @@
+using Sdtp.Modeling;
 using static TorchSharp.torch;
 
 namespace Sdtp.Generation;
@@ -28,13 +29,13 @@ public sealed class TokenSampler : IDisposable
         // In float64, shifted so the best logit is 0: any positive temperature (1e-300 included, which float32 rounds
         // to 0) then sends the others to at most -inf and the best to 0, never to NaN.
         var scores = logits.detach().to_type(ScalarType.Float64).cpu();
-        var probabilities = ((scores - scores.amax([-1], keepdim: true)) / temperature).softmax(-1);
+        var probabilities = scores.Minus(scores.amax([-1], keepdim: true)).DividedBy(temperature).softmax(-1);
         if (topP < 1.0)
         {
             var (sorted, order) = probabilities.sort(-1, descending: true);
             // Drop a token when the mass before it already reaches top_p; the most likely token always stays.
-            var massBefore = sorted.cumsum(-1) - sorted;
-            var filtered = sorted.masked_fill(massBefore >= topP, 0.0);
+            var massBefore = sorted.cumsum(-1).Minus(sorted);
+            var filtered = sorted.FilledWhere(massBefore.IsAtLeast(topP), 0.0);
             probabilities = zeros_like(probabilities).scatter(-1, order, filtered);
         }
         return probabilities.multinomial(1, generator: generator).squeeze(-1).MoveToOuterDisposeScope();

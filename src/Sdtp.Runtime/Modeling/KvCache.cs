@@ -231,7 +231,7 @@ public sealed class KvCache : IDisposable
     /// <summary>Records that the tokens just processed ended at <paramref name="lastPositions"/> [B].</summary>
     public void AdvancePositions(Tensor lastPositions)
     {
-        var next = (lastPositions.to_type(ScalarType.Int64) + 1).DetachFromDisposeScope();
+        var next = lastPositions.to_type(ScalarType.Int64).Plus(1L).DetachFromDisposeScope();
         nextPositions?.Dispose();
         nextPositions = next;
     }

@@ -76,8 +76,8 @@ public sealed class LlamaAttention : nn.Module
         q = RotaryEmbedding.Apply(q, lastRope);
         k = RotaryEmbedding.Apply(k, rope);
         if (kvHeads != heads) k = k.repeat_interleave(heads / kvHeads, dim: 1);
-        var scores = q.matmul(k.transpose(-2, -1)) / Math.Sqrt(headDim);
-        scores = scores + ScaledDotProductAttention.BuildMask(valid, qn, n, scores.dtype, scores.device);
+        var scores = q.matmul(k.transpose(-2, -1)).DividedBy(Math.Sqrt(headDim));
+        scores = scores.Plus(ScaledDotProductAttention.BuildMask(valid, qn, n, scores.dtype, scores.device));
         var probabilities = scores.to_type(ScalarType.Float32).softmax(-1);      // [B, H, qn, n]
         return probabilities.mean([1, 2]).MoveToOuterDisposeScope();
     }

@@ -34,8 +34,8 @@ public sealed class LlamaDecoderLayer : nn.Module
     {
         using var scope = NewDisposeScope();
         var attended = self_attn.Forward(input_layernorm.forward(hidden), rope, valid, cache, keyKeep);
-        var h = hidden + attended;
-        var output = h + mlp.forward(post_attention_layernorm.forward(h));
+        var h = hidden.Plus(attended);
+        var output = h.Plus(mlp.forward(post_attention_layernorm.forward(h)));
         return output.MoveToOuterDisposeScope();
     }
 

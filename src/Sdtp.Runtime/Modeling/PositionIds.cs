@@ -11,8 +11,8 @@ public static class PositionIds
     public static Tensor FromAttentionMask(Tensor attentionMask)
     {
         using var scope = NewDisposeScope();
-        var counts = attentionMask.to_type(ScalarType.Int64).cumsum(1) - 1;
-        return counts.clamp_min(0).MoveToOuterDisposeScope();
+        var counts = attentionMask.to_type(ScalarType.Int64).cumsum(1).Plus(-1L);
+        return counts.AtLeast(0L).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -26,14 +26,14 @@ public static class PositionIds
         if (next is not null)
         {
             var offsets = valid is null
-                ? arange(tokens, device: device).unsqueeze(0)
+                ? TensorMath.Range(0, tokens, device).unsqueeze(0)
                 : FromAttentionMask(valid);
-            positions = next.unsqueeze(1) + offsets;
+            positions = next.unsqueeze(1).Plus(offsets);
         }
         else
         {
             positions = valid is null
-                ? arange(tokens, device: device).unsqueeze(0).expand(batch, tokens)
+                ? TensorMath.Range(0, tokens, device).unsqueeze(0).expand(batch, tokens)
                 : FromAttentionMask(valid);
         }
         return positions.MoveToOuterDisposeScope();

@@ -27,8 +27,8 @@ public sealed class RmsNorm : nn.Module<Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         var x = input.dtype == ScalarType.Float64 ? input : input.to_type(ScalarType.Float32);
-        var variance = x.pow(2).mean([-1], keepdim: true);
-        var normalized = (x * rsqrt(variance + eps)).to_type(input.dtype);
+        var variance = x.Squared().mean([-1], keepdim: true);
+        var normalized = (x * rsqrt(variance.Plus(eps))).to_type(input.dtype);
         return (weight * normalized).MoveToOuterDisposeScope();
     }
 }

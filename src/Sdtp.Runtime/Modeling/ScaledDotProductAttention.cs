@@ -72,13 +72,13 @@ public static class ScaledDotProductAttention
     public static Tensor BuildMask(Tensor? keyValid, long tq, long tk, ScalarType dtype, Device device)
     {
         using var scope = NewDisposeScope();
-        var queryPosition = arange(tk - tq, tk, device: device).unsqueeze(1);
-        var keyPosition = arange(tk, device: device).unsqueeze(0);
+        var queryPosition = TensorMath.Range(tk - tq, tk, device).unsqueeze(1);
+        var keyPosition = TensorMath.Range(0, tk, device).unsqueeze(0);
         var allowed = (keyPosition <= queryPosition).unsqueeze(0).unsqueeze(0);          // [1, 1, Tq, Tk]
         if (keyValid is not null)
             allowed = allowed.logical_and(keyValid.to_type(ScalarType.Bool).unsqueeze(1).unsqueeze(1)); // [B, 1, Tq, Tk]
         var lowest = finfo(dtype).min;
-        var mask = where(allowed, zeros(1, dtype: dtype, device: device), full(1, lowest, dtype: dtype, device: device));
+        var mask = where(allowed, zeros(1, dtype: dtype, device: device), TensorMath.Filled([1], lowest, dtype, device));
         return mask.MoveToOuterDisposeScope();
     }
 
@@ -94,12 +94,12 @@ public static class ScaledDotProductAttention
         long t = query.shape[2];
         if (key.shape[2] != t)
             throw new ArgumentException($"a keep mask needs queries and keys of the same tokens, got {t} and {key.shape[2]}");
-        var scores = query.matmul(key.transpose(-2, -1)) / Math.Sqrt(query.shape[^1]);
-        scores = scores + BuildMask(keyValid, t, t, scores.dtype, scores.device);
+        var scores = query.matmul(key.transpose(-2, -1)).DividedBy(Math.Sqrt(query.shape[^1]));
+        scores = scores.Plus(BuildMask(keyValid, t, t, scores.dtype, scores.device));
         var diagonal = eye(t, dtype: scores.dtype, device: scores.device);
         var policy = keyKeep.to_type(scores.dtype).unsqueeze(1).unsqueeze(1);          // [B, 1, 1, T]
-        policy = policy * (1 - diagonal) + diagonal;                                           // [B, 1, T, T]
-        var stable = scores - scores.amax([-1], keepdim: true).detach();
+        policy = (policy * diagonal.SubtractedFrom(1)).Plus(diagonal);                      // [B, 1, T, T]
+        var stable = scores.Minus(scores.amax([-1], keepdim: true).detach());
         var weights = stable.exp() * policy;
         weights = weights / weights.sum(-1, keepdim: true);
         return weights.matmul(value).MoveToOuterDisposeScope();

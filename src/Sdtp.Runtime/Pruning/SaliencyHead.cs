@@ -1,3 +1,4 @@
+using Sdtp.Modeling;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -58,7 +59,7 @@ public sealed class SaliencyHead : nn.Module<Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         var x = hidden.dtype == ScalarType.Float64 ? hidden : hidden.to_type(ScalarType.Float32);
-        return (x * rsqrt(x.pow(2).mean([-1], keepdim: true) + 1e-6)).to_type(dtype).MoveToOuterDisposeScope();
+        return (x * rsqrt(x.Squared().mean([-1], keepdim: true).Plus(1e-6))).to_type(dtype).MoveToOuterDisposeScope();
     }
 
     /// <summary>Keep scores [B, n]: logit(keep) - logit(drop).</summary>
@@ -66,6 +67,6 @@ public sealed class SaliencyHead : nn.Module<Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         var logits = forward(hidden);
-        return (logits.select(-1, 0) - logits.select(-1, 1)).MoveToOuterDisposeScope();
+        return logits.select(-1, 0).Minus(logits.select(-1, 1)).MoveToOuterDisposeScope();
     }
 }

@@ -1,3 +1,4 @@
+using Sdtp.Modeling;
 using System.Globalization;
 using System.Text.Json;
 using Sdtp.Checkpoints;
@@ -79,7 +80,7 @@ public sealed class SaliencyHeads : nn.Module
                 double bound = 1 / Math.Sqrt(linear.in_features);
                 foreach (var parameter in new[] { linear.bias!, linear.weight! })
                 {
-                    var draw = rand(parameter.shape, generator: generator, dtype: ScalarType.Float32) * (2 * bound) - bound;
+                    var draw = rand(parameter.shape, generator: generator, dtype: ScalarType.Float32).Times(2 * bound).Plus(-bound);
                     parameter.copy_(draw.to(parameter.dtype).to(parameter.device));
                 }
             }
@@ -112,7 +113,7 @@ public sealed class SaliencyHeads : nn.Module
             var target = average.ForStage(stage);
             target.Fc1.weight!.copy_(cat(parts.Select(p => p.Fc1.weight!).ToArray(), 0));
             target.Fc1.bias!.copy_(cat(parts.Select(p => p.Fc1.bias!).ToArray(), 0));
-            target.Fc2.weight!.copy_(cat(parts.Select(p => p.Fc2.weight!).ToArray(), 1) / members.Count);
+            target.Fc2.weight!.copy_(cat(parts.Select(p => p.Fc2.weight!).ToArray(), 1).DividedBy(members.Count));
             target.Fc2.bias!.copy_(stack(parts.Select(p => p.Fc2.bias!).ToArray()).mean([0]));
         }
         average.IsTrained = members.All(m => m.IsTrained);

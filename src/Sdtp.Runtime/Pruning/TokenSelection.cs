@@ -1,3 +1,4 @@
+using Sdtp.Modeling;
 using static TorchSharp.torch;
 
 namespace Sdtp.Pruning;
@@ -21,7 +22,7 @@ public static class TokenSelection
     {
         using var scope = NewDisposeScope();
         var recentStart = tensor(lengths.Select(l => l - alwaysKeep.RecentCount((int)l)).ToArray(), device: positions.device).unsqueeze(1);
-        var forced = (positions < alwaysKeep.Initial).logical_or(positions >= recentStart);
+        var forced = positions.IsBelow(alwaysKeep.Initial).logical_or(positions >= recentStart);
         if (valid is not null) forced = forced.logical_and(valid);
         return forced.MoveToOuterDisposeScope();
     }
@@ -64,12 +65,12 @@ public static class TokenSelection
         using var noGrad = no_grad();
         var (_, best) = Priority(scores, forced, valid).topk((int)width, dim: 1, largest: true, sorted: true); // best first
         // Column j of row b is kept when j < keep[b]; the others become -1 and sort to the front as padding slots.
-        var rank = arange(width, device: scores.device).unsqueeze(0);
+        var rank = TensorMath.Range(0, width, scores.device).unsqueeze(0);
         var counts = tensor(keep, device: scores.device).unsqueeze(1);
         var isKept = rank < counts;
-        var (ordered, _) = best.masked_fill(isKept.logical_not(), -1).sort(dim: 1);
-        var keptValid = ordered >= 0;
-        var indices = ordered.clamp_min(0);
+        var (ordered, _) = best.FilledWhere(isKept.logical_not(), -1L).sort(dim: 1);
+        var keptValid = ordered.IsAtLeast(0);
+        var indices = ordered.AtLeast(0L);
         bool anyPadding = valid is not null || keep.Any(k => k < width);
         return new RowSelection(indices.MoveToOuterDisposeScope(), anyPadding ? keptValid.MoveToOuterDisposeScope() : null);
     }
@@ -77,8 +78,8 @@ public static class TokenSelection
     // Three tiers, by construction never mixed: forced (+inf), real tokens by score, padding (-inf).
     private static Tensor Priority(Tensor scores, Tensor forced, Tensor? valid)
     {
-        var priority = scores.detach().to_type(ScalarType.Float32).masked_fill(forced, float.PositiveInfinity);
-        return valid is null ? priority : priority.masked_fill(valid.logical_not(), float.NegativeInfinity);
+        var priority = scores.detach().to_type(ScalarType.Float32).FilledWhere(forced, double.PositiveInfinity);
+        return valid is null ? priority : priority.FilledWhere(valid.logical_not(), double.NegativeInfinity);
     }
 
     /// <summary>Gathers rows <paramref name="indices"/> [B, k] along dim 1 of <paramref name="x"/> [B, n, ...].</summary>

@@ -1,3 +1,4 @@
+using Sdtp.Modeling;
 using static TorchSharp.torch;
 
 namespace Sdtp.Training;
@@ -12,10 +13,10 @@ public static class GumbelKeep
     public static Tensor Sample(Tensor logits, double tau, Generator generator)
     {
         using var scope = NewDisposeScope();
-        var uniform = rand(logits.shape, generator: generator, dtype: ScalarType.Float32).to(logits.device).clamp(1e-10, 1 - 1e-7);
+        var uniform = rand(logits.shape, generator: generator, dtype: ScalarType.Float32).to(logits.device).Between(1e-10, 1 - 1e-7);
         var gumbel = -(-uniform.log()).log();
-        var soft = ((logits.to_type(ScalarType.Float32) + gumbel) / tau).softmax(-1).select(-1, 0);
-        var hard = (soft >= 0.5).to_type(ScalarType.Float32);
-        return (hard - soft.detach() + soft).MoveToOuterDisposeScope();
+        var soft = logits.to_type(ScalarType.Float32).Plus(gumbel).DividedBy(tau).softmax(-1).select(-1, 0);
+        var hard = soft.IsAtLeast(0.5).to_type(ScalarType.Float32);
+        return hard.Minus(soft.detach()).Plus(soft).MoveToOuterDisposeScope();
     }
 }

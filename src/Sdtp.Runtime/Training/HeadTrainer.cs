@@ -151,15 +151,15 @@ public sealed class HeadTrainer : IDisposable
         {
             // Each stage ADDS its terms: overwriting them inside this loop left only the LM loss in public reproductions.
             var logits = result.StageLogits[s];
-            var scores = (logits.select(-1, 0) - logits.select(-1, 1)).to_type(ScalarType.Float32);
+            var scores = logits.select(-1, 0).Minus(logits.select(-1, 1)).to_type(ScalarType.Float32);
             var target = options.CarryEarlierSaliency ? RankableTargets.CarriedForward(sample.Saliency, s) : sample.Saliency[s];
             if (options.RescaleTargets) target = RankableTargets.Rescale(target, schedule.AlwaysKeep);
             var saliency = tensor(target, device: device).unsqueeze(0);
-            mse = mse + SdtpLosses.Mse(scores, saliency, null);
-            rank = rank + SdtpLosses.Ranking(scores, saliency, null, options.RankPairLimit, generator, options.RankMinSaliency);
-            budget = budget + SdtpLosses.Budget(result.CumulativeKeep[s], null, schedule.CumulativeKeepRatio(s));
+            mse = mse.Plus(SdtpLosses.Mse(scores, saliency, null));
+            rank = rank.Plus(SdtpLosses.Ranking(scores, saliency, null, options.RankPairLimit, generator, options.RankMinSaliency));
+            budget = budget.Plus(SdtpLosses.Budget(result.CumulativeKeep[s], null, schedule.CumulativeKeepRatio(s)));
         }
-        var total = weights.Lm * lm + weights.Mse * mse + weights.Rank * rank + weights.Budget * budget;
+        var total = lm.Times(weights.Lm).Plus(mse.Times(weights.Mse)).Plus(rank.Times(weights.Rank)).Plus(budget.Times(weights.Budget));
         var terms = new LossTerms(total.item<float>(), lm.item<float>(), mse.item<float>(), rank.item<float>(), budget.item<float>());
         return (total.MoveToOuterDisposeScope(), terms);
     }
@@ -175,7 +175,7 @@ public sealed class HeadTrainer : IDisposable
         for (int draw = 0; draw < batch.Count; draw++)
         {
             var (total, terms) = Loss(batch[draw], step, draw);
-            (total / batch.Count).backward();
+            total.DividedBy(batch.Count).backward();
             total.Dispose();
             all.Add(terms);
         }

@@ -53,7 +53,7 @@ public static class SaliencyMarker
         for (int s = 0; s < saliency.Length; s++)
         {
             var raw = (gradients[s] * pass.StageInputs[s]).sum(-1).detach().to_type(ScalarType.Float32);
-            if (valid is not null) raw = raw.masked_fill(valid.logical_not(), 0);
+            if (valid is not null) raw = raw.FilledWhere(valid.logical_not(), 0.0);
             saliency[s] = raw.MoveToOuterDisposeScope();
         }
         return saliency;
@@ -99,8 +99,8 @@ public static class SaliencyMarker
     {
         using var scope = NewDisposeScope();
         var magnitude = saliency.abs();
-        if (valid is not null) magnitude = magnitude.masked_fill(valid.logical_not(), 0);
-        var max = magnitude.amax([1], keepdim: true).clamp_min(1e-12);
+        if (valid is not null) magnitude = magnitude.FilledWhere(valid.logical_not(), 0.0);
+        var max = magnitude.amax([1], keepdim: true).AtLeast(1e-12);
         return (magnitude / max).MoveToOuterDisposeScope();
     }
 

@@ -1,3 +1,4 @@
+using Sdtp.Modeling;
 using static TorchSharp.torch;
 
 namespace Sdtp.Training;
@@ -24,25 +25,25 @@ public static class SdtpLosses
         Tensor loss;
         if (allPairs <= pairLimit)
         {
-            var scoreDiff = scores.unsqueeze(2) - scores.unsqueeze(1);                // [B, n, n]: s_i - s_j
-            var order = (saliency.unsqueeze(2) - saliency.unsqueeze(1)).sign();        // sign(sal_i - sal_j)
+            var scoreDiff = scores.unsqueeze(2).Minus(scores.unsqueeze(1));           // [B, n, n]: s_i - s_j
+            var order = saliency.unsqueeze(2).Minus(saliency.unsqueeze(1)).sign();     // sign(sal_i - sal_j)
             var pairMask = ones(n, n, dtype: ScalarType.Bool, device: scores.device).triu(1).unsqueeze(0);
             if (valid is not null) pairMask = pairMask.logical_and(valid.unsqueeze(2).logical_and(valid.unsqueeze(1)));
-            pairMask = pairMask.logical_and(order != 0);
+            pairMask = pairMask.logical_and(order.IsNot(0));
             if (minSaliency > 0)
-                pairMask = pairMask.logical_and(saliency.unsqueeze(2).maximum(saliency.unsqueeze(1)) >= minSaliency);
+                pairMask = pairMask.logical_and(saliency.unsqueeze(2).maximum(saliency.unsqueeze(1)).IsAtLeast(minSaliency));
             loss = MeanOver((-scoreDiff * order).softplus(), pairMask);
         }
         else
         {
             var i = randint(0, n, [scores.shape[0], pairLimit], generator: generator, dtype: ScalarType.Int64).to(scores.device);
             var j = randint(0, n, [scores.shape[0], pairLimit], generator: generator, dtype: ScalarType.Int64).to(scores.device);
-            var order = (saliency.gather(1, i) - saliency.gather(1, j)).sign();
-            var pairMask = (i != j).logical_and(order != 0);
+            var order = saliency.gather(1, i).Minus(saliency.gather(1, j)).sign();
+            var pairMask = i.ne(j).logical_and(order.IsNot(0));
             if (minSaliency > 0)
-                pairMask = pairMask.logical_and(saliency.gather(1, i).maximum(saliency.gather(1, j)) >= minSaliency);
+                pairMask = pairMask.logical_and(saliency.gather(1, i).maximum(saliency.gather(1, j)).IsAtLeast(minSaliency));
             if (valid is not null) pairMask = pairMask.logical_and(valid.gather(1, i)).logical_and(valid.gather(1, j));
-            loss = MeanOver((-(scores.gather(1, i) - scores.gather(1, j)) * order).softplus(), pairMask);
+            loss = MeanOver((-scores.gather(1, i).Minus(scores.gather(1, j)) * order).softplus(), pairMask);
         }
         return loss.MoveToOuterDisposeScope();
     }
@@ -51,7 +52,7 @@ public static class SdtpLosses
     public static Tensor Mse(Tensor scores, Tensor saliency, Tensor? valid)
     {
         using var scope = NewDisposeScope();
-        var squared = (scores.sigmoid() - saliency).pow(2);
+        var squared = scores.sigmoid().Minus(saliency).Squared();
         var mask = valid ?? ones_like(squared, dtype: ScalarType.Bool);
         return MeanOver(squared, mask).MoveToOuterDisposeScope();
     }
@@ -64,14 +65,14 @@ public static class SdtpLosses
     {
         using var scope = NewDisposeScope();
         var mask = valid ?? ones_like(cumulativeKeep, dtype: ScalarType.Bool);
-        return (MeanOver(cumulativeKeep, mask) - targetRatio).pow(2).MoveToOuterDisposeScope();
+        return MeanOver(cumulativeKeep, mask).Plus(-targetRatio).Squared().MoveToOuterDisposeScope();
     }
 
     /// <summary>Next-token cross-entropy averaged over target tokens (logits [B, T, V], targets [B, T] bool).</summary>
     public static Tensor LanguageModel(Tensor logits, Tensor inputIds, Tensor targets)
     {
         using var scope = NewDisposeScope();
-        var count = targets.narrow(1, 1, targets.shape[1] - 1).to_type(ScalarType.Float32).sum().clamp_min(1);
+        var count = targets.narrow(1, 1, targets.shape[1] - 1).to_type(ScalarType.Float32).sum().AtLeast(1.0);
         var total = SaliencyMarker.TargetLogLikelihood(logits, inputIds, targets);
         return (-total / count).MoveToOuterDisposeScope();
     }
@@ -79,6 +80,6 @@ public static class SdtpLosses
     private static Tensor MeanOver(Tensor values, Tensor mask)
     {
         var weights = mask.to_type(values.dtype);
-        return (values * weights).sum() / weights.sum().clamp_min(1);
+        return (values * weights).sum() / weights.sum().AtLeast(1.0);
     }
 }

@@ -1,0 +1,72 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using Sdtp.Modeling;
+using TorchSharp;
+using static TorchSharp.torch;
+
+// Whether libtorch calls fail when the garbage collector runs during them. TorchSharp's `Tensor + Tensor` creates a
+// temporary Scalar (alpha = 1) and passes only its handle to libtorch; nothing keeps the managed Scalar alive, so its
+// finalizer may free the native Scalar while libtorch still reads it ("Expected false to be true" from
+// c10::Scalar::toFloat). A second thread forces collections and finalizers the whole time.
+//   temporary: `left + right` in a loop (TorchSharp's own operator);
+//   held:      `left.add(right, one)` with a Scalar that stays reachable (what the runtime's TensorMath does);
+//   forward:   the runtime's model forward (4 layers, fp32 and bf16, 64 tokens), no_grad, as inference runs it.
+//   dotnet run -c Release --project benchmarks/Sdtp.ScalarRace -- temporary|held|forward SECONDS
+if (args.Length != 2 || args[0] is not ("temporary" or "held" or "forward") || !int.TryParse(args[1], out int seconds) || seconds <= 0)
+{
+    Console.Error.WriteLine("usage: Sdtp.ScalarRace temporary|held|forward SECONDS");
+    return 2;
+}
+string mode = args[0];
+using var one = 1.ToScalar();
+using var left = randn(4, 8);
+using var right = randn(4, 8);
+var config = new ModelConfig
+{
+    ModelType = "llama", HiddenSize = 64, IntermediateSize = 128, NumHiddenLayers = 4, NumAttentionHeads = 4, NumKeyValueHeads = 2,
+    HeadDim = 16, VocabSize = 259, RmsNormEps = 1e-5, RopeTheta = 10000, MaxPositionEmbeddings = 256, BosTokenId = 1, EosTokenIds = [2],
+};
+using var model32 = new LlamaForCausalLM(config, CPU);
+using var model16 = new LlamaForCausalLM(config, CPU, ScalarType.BFloat16);
+using var ids = randint(3, 259, [1, 64]);
+
+bool stop = false;
+var collector = new Thread(() =>
+{
+    while (!Volatile.Read(ref stop))
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+    }
+});
+collector.Start();
+
+long calls = 0, failures = 0;
+var clock = Stopwatch.StartNew();
+while (clock.Elapsed.TotalSeconds < seconds)
+{
+    try
+    {
+        using var scope = NewDisposeScope();
+        switch (mode)
+        {
+            case "temporary": _ = left + right; break;
+            case "held": _ = left.add(right, one); break;
+            default:
+                using (no_grad())
+                {
+                    _ = (calls % 2 == 0 ? model32 : model16).Forward(ids);
+                }
+                break;
+        }
+    }
+    catch (ExternalException)
+    {
+        failures++;
+    }
+    calls++;
+}
+Volatile.Write(ref stop, true);
+collector.Join();
+Console.WriteLine($"{mode}: {calls} calls in {seconds} s, {failures} failed");
+return 0;

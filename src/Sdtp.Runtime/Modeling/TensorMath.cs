@@ -1,0 +1,138 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Sdtp.Modeling;
+
+/// <summary>
+/// Tensor arithmetic whose numbers stay alive for the whole native call. TorchSharp's operators and number overloads
+/// (<c>a + b</c>, <c>x * 0.5</c>, <c>x.pow(2)</c>, <c>masked_fill(m, 0)</c>, <c>arange(n)</c>) turn each number into a
+/// temporary <see cref="Scalar"/> and pass only its native handle on; nothing keeps the managed object reachable, so
+/// the garbage collector may finalize it, freeing the native value, while libtorch still reads it. libtorch then
+/// fails with "Expected false to be true" from <c>c10::Scalar::toFloat</c> (or <c>toHalf</c>), or reads a wrong number.
+/// Every helper here holds its Scalars until the call has returned (a shared 1 for the <c>alpha</c> of add and sub,
+/// a disposed-after-use one for other numbers). <c>benchmarks/Sdtp.ScalarRace</c> measures the race.
+/// </summary>
+public static class TensorMath
+{
+    // Never finalized: a static field keeps it reachable for the life of the process. libtorch only reads it.
+    private static readonly Scalar One = 1.ToScalar();
+
+    /// <summary><paramref name="a"/> + <paramref name="b"/>.</summary>
+    public static Tensor Plus(this Tensor a, Tensor b) => a.add(b, One);
+
+    /// <summary><paramref name="a"/> - <paramref name="b"/> (TorchSharp's sub passes no Scalar; here so that sums and differences read alike).</summary>
+    public static Tensor Minus(this Tensor a, Tensor b) => a.sub(b);
+
+    /// <summary>In place: <paramref name="a"/> += <paramref name="b"/>; returns <paramref name="a"/>.</summary>
+    public static Tensor PlusInPlace(this Tensor a, Tensor b) => a.add_(b, One);
+
+    /// <summary><paramref name="a"/> + <paramref name="value"/>, element-wise.</summary>
+    public static Tensor Plus(this Tensor a, double value)
+    {
+        using var scalar = value.ToScalar();
+        return a.add(scalar, One);
+    }
+
+    /// <summary><paramref name="a"/> + <paramref name="value"/>, element-wise (an integer: integer tensors stay integers).</summary>
+    public static Tensor Plus(this Tensor a, long value)
+    {
+        using var scalar = value.ToScalar();
+        return a.add(scalar, One);
+    }
+
+    /// <summary><paramref name="value"/> - <paramref name="a"/>, element-wise.</summary>
+    public static Tensor SubtractedFrom(this Tensor a, double value)
+    {
+        using var scalar = value.ToScalar();
+        return a.neg().add(scalar, One);
+    }
+
+    /// <summary><paramref name="a"/> * <paramref name="value"/>.</summary>
+    public static Tensor Times(this Tensor a, double value)
+    {
+        using var scalar = value.ToScalar();
+        return a.mul(scalar);
+    }
+
+    /// <summary><paramref name="a"/> / <paramref name="value"/>.</summary>
+    public static Tensor DividedBy(this Tensor a, double value)
+    {
+        using var scalar = value.ToScalar();
+        return a.div(scalar);
+    }
+
+    /// <summary><paramref name="a"/> squared, element-wise (what <c>pow(2)</c> computes).</summary>
+    public static Tensor Squared(this Tensor a) => a.mul(a);
+
+    /// <summary><paramref name="a"/> with <paramref name="value"/> where <paramref name="mask"/> is true.</summary>
+    public static Tensor FilledWhere(this Tensor a, Tensor mask, double value)
+    {
+        using var scalar = value.ToScalar();
+        return a.masked_fill(mask, scalar);
+    }
+
+    /// <summary><paramref name="a"/> with <paramref name="value"/> where <paramref name="mask"/> is true (an integer: integer tensors stay integers).</summary>
+    public static Tensor FilledWhere(this Tensor a, Tensor mask, long value)
+    {
+        using var scalar = value.ToScalar();
+        return a.masked_fill(mask, scalar);
+    }
+
+    /// <summary><paramref name="a"/> raised to at least <paramref name="min"/> (an integer: integer tensors stay integers).</summary>
+    public static Tensor AtLeast(this Tensor a, long min)
+    {
+        using var scalar = min.ToScalar();
+        return a.clamp_min(scalar);
+    }
+
+    /// <summary><paramref name="a"/> raised to at least <paramref name="min"/>.</summary>
+    public static Tensor AtLeast(this Tensor a, double min)
+    {
+        using var scalar = min.ToScalar();
+        return a.clamp_min(scalar);
+    }
+
+    /// <summary><paramref name="a"/> clamped into [<paramref name="min"/>, <paramref name="max"/>].</summary>
+    public static Tensor Between(this Tensor a, double min, double max)
+    {
+        using var low = min.ToScalar();
+        using var high = max.ToScalar();
+        return a.clamp(low, high);
+    }
+
+    /// <summary>Where <paramref name="a"/> is at least <paramref name="value"/> (bool).</summary>
+    public static Tensor IsAtLeast(this Tensor a, double value)
+    {
+        using var scalar = value.ToScalar();
+        return a.ge(scalar);
+    }
+
+    /// <summary>Where <paramref name="a"/> is below <paramref name="value"/> (bool).</summary>
+    public static Tensor IsBelow(this Tensor a, double value)
+    {
+        using var scalar = value.ToScalar();
+        return a.lt(scalar);
+    }
+
+    /// <summary>Where <paramref name="a"/> differs from <paramref name="value"/> (bool).</summary>
+    public static Tensor IsNot(this Tensor a, double value)
+    {
+        using var scalar = value.ToScalar();
+        return a.ne(scalar);
+    }
+
+    /// <summary>The int64 integers <paramref name="start"/> .. <paramref name="stop"/> - 1 on <paramref name="device"/>.</summary>
+    public static Tensor Range(long start, long stop, Device? device = null)
+    {
+        using var from = start.ToScalar();
+        using var to = stop.ToScalar();
+        return arange(from, to, One, ScalarType.Int64, device);
+    }
+
+    /// <summary>A tensor of <paramref name="shape"/> filled with <paramref name="value"/>.</summary>
+    public static Tensor Filled(long[] shape, double value, ScalarType dtype, Device? device = null)
+    {
+        using var scalar = value.ToScalar();
+        return full(shape, scalar, dtype, device);
+    }
+}
