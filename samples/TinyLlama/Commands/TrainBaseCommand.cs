@@ -26,6 +26,7 @@ internal static class TrainBaseCommand
         var drillForms = new Option<DrillForm[]>("--drill-forms") { Description = "the kinds of table the key drill draws: Lookup (one value per key), AllValues (a key with several values, asked for all), Chain (names passing a value on); default all three", AllowMultipleArgumentsPerToken = true };
         var taskWeights = new Option<string[]>("--task-weights") { Description = "how often training draws a task, as NAME=WEIGHT (niah_single, niah_multikey, niah_multivalue, niah_multiquery, vt, lm_prose, lm); tasks not named keep their weight (2 for the multi-needle families and vt, 1 for the rest)", AllowMultipleArgumentsPerToken = true };
         var questions = new Option<int>("--multikey-questions") { Description = "questions answered after each multi-key training context", DefaultValueFactory = _ => 1 };
+        var pack = new Option<bool>("--pack") { Description = "fill each batch row up to the longest row with further samples instead of padding it (about half again as many answers per step for the same compute)" };
         var decay = new Option<bool>("--lr-decay") { Description = "decay the learning rate linearly to zero at --max-steps" };
         var mixture = new Option<TrainingMixture>("--mixture") { Description = "training data: Templates (passkey, multikey, multivalue, grammar lm) or Ruler (the RULER-like families on training phrasings, grammar and prose haystacks, lm on both)", DefaultValueFactory = _ => TrainingMixture.Templates };
         var checkEvery = new Option<int>("--check-every") { Description = "steps between curriculum checks (each checks every retrieval task and saves)", DefaultValueFactory = _ => 50 };
@@ -33,7 +34,7 @@ internal static class TrainBaseCommand
         var widen = new Option<int>("--widen") { Description = "start from --start-from's model made this many times wider (hidden size, SwiGLU width, heads), computing the same logits", DefaultValueFactory = _ => 1 };
         var command = new Command("train-base", "Train the small byte-level default model on the tasks' training splits with a length curriculum.")
         {
-            output, minutes, steps, seed, stageSteps, learningRate, startFrom, lengths, maxKeys, restated, adjacent, drill, drillForms, taskWeights, questions, decay, mixture, config, checkEvery, widen,
+            output, minutes, steps, seed, stageSteps, learningRate, startFrom, lengths, maxKeys, restated, adjacent, drill, drillForms, taskWeights, questions, pack, decay, mixture, config, checkEvery, widen,
         };
         command.SetAction(parse =>
         {
@@ -81,6 +82,7 @@ internal static class TrainBaseCommand
                 TaskWeights = ParseTaskWeights(parse.GetValue(taskWeights) ?? []),
                 MultiKeyQuestions = parse.GetValue(questions),
                 DecayLearningRate = parse.GetValue(decay),
+                PackRows = parse.GetValue(pack),
                 Mixture = parse.GetValue(mixture),
                 CheckEvery = parse.GetValue(checkEvery),
                 WidenBy = parse.GetValue(widen),
