@@ -27,70 +27,34 @@ public static class TensorMath
     public static Tensor PlusInPlace(this Tensor a, Tensor b) => a.add_(b, One);
 
     /// <summary><paramref name="a"/> + <paramref name="value"/>, element-wise.</summary>
-    public static Tensor Plus(this Tensor a, double value)
-    {
-        using var scalar = value.ToScalar();
-        return a.add(scalar, One);
-    }
+    public static Tensor Plus(this Tensor a, double value) => Held(value.ToScalar(), scalar => a.add(scalar, One));
 
     /// <summary><paramref name="a"/> + <paramref name="value"/>, element-wise (an integer: integer tensors stay integers).</summary>
-    public static Tensor Plus(this Tensor a, long value)
-    {
-        using var scalar = value.ToScalar();
-        return a.add(scalar, One);
-    }
+    public static Tensor Plus(this Tensor a, long value) => Held(value.ToScalar(), scalar => a.add(scalar, One));
 
     /// <summary><paramref name="value"/> - <paramref name="a"/>, element-wise.</summary>
-    public static Tensor SubtractedFrom(this Tensor a, double value)
-    {
-        using var scalar = value.ToScalar();
-        return a.neg().add(scalar, One);
-    }
+    public static Tensor SubtractedFrom(this Tensor a, double value) => Held(value.ToScalar(), scalar => a.neg().add(scalar, One));
 
     /// <summary><paramref name="a"/> * <paramref name="value"/>.</summary>
-    public static Tensor Times(this Tensor a, double value)
-    {
-        using var scalar = value.ToScalar();
-        return a.mul(scalar);
-    }
+    public static Tensor Times(this Tensor a, double value) => Held(value.ToScalar(), scalar => a.mul(scalar));
 
     /// <summary><paramref name="a"/> / <paramref name="value"/>.</summary>
-    public static Tensor DividedBy(this Tensor a, double value)
-    {
-        using var scalar = value.ToScalar();
-        return a.div(scalar);
-    }
+    public static Tensor DividedBy(this Tensor a, double value) => Held(value.ToScalar(), scalar => a.div(scalar));
 
     /// <summary><paramref name="a"/> squared, element-wise (what <c>pow(2)</c> computes).</summary>
     public static Tensor Squared(this Tensor a) => a.mul(a);
 
     /// <summary><paramref name="a"/> with <paramref name="value"/> where <paramref name="mask"/> is true.</summary>
-    public static Tensor FilledWhere(this Tensor a, Tensor mask, double value)
-    {
-        using var scalar = value.ToScalar();
-        return a.masked_fill(mask, scalar);
-    }
+    public static Tensor FilledWhere(this Tensor a, Tensor mask, double value) => Held(value.ToScalar(), scalar => a.masked_fill(mask, scalar));
 
     /// <summary><paramref name="a"/> with <paramref name="value"/> where <paramref name="mask"/> is true (an integer: integer tensors stay integers).</summary>
-    public static Tensor FilledWhere(this Tensor a, Tensor mask, long value)
-    {
-        using var scalar = value.ToScalar();
-        return a.masked_fill(mask, scalar);
-    }
+    public static Tensor FilledWhere(this Tensor a, Tensor mask, long value) => Held(value.ToScalar(), scalar => a.masked_fill(mask, scalar));
 
     /// <summary><paramref name="a"/> raised to at least <paramref name="min"/> (an integer: integer tensors stay integers).</summary>
-    public static Tensor AtLeast(this Tensor a, long min)
-    {
-        using var scalar = min.ToScalar();
-        return a.clamp_min(scalar);
-    }
+    public static Tensor AtLeast(this Tensor a, long min) => Held(min.ToScalar(), scalar => a.clamp_min(scalar));
 
     /// <summary><paramref name="a"/> raised to at least <paramref name="min"/>.</summary>
-    public static Tensor AtLeast(this Tensor a, double min)
-    {
-        using var scalar = min.ToScalar();
-        return a.clamp_min(scalar);
-    }
+    public static Tensor AtLeast(this Tensor a, double min) => Held(min.ToScalar(), scalar => a.clamp_min(scalar));
 
     /// <summary><paramref name="a"/> clamped into [<paramref name="min"/>, <paramref name="max"/>].</summary>
     public static Tensor Between(this Tensor a, double min, double max)
@@ -101,25 +65,13 @@ public static class TensorMath
     }
 
     /// <summary>Where <paramref name="a"/> is at least <paramref name="value"/> (bool).</summary>
-    public static Tensor IsAtLeast(this Tensor a, double value)
-    {
-        using var scalar = value.ToScalar();
-        return a.ge(scalar);
-    }
+    public static Tensor IsAtLeast(this Tensor a, double value) => Held(value.ToScalar(), scalar => a.ge(scalar));
 
     /// <summary>Where <paramref name="a"/> is below <paramref name="value"/> (bool).</summary>
-    public static Tensor IsBelow(this Tensor a, double value)
-    {
-        using var scalar = value.ToScalar();
-        return a.lt(scalar);
-    }
+    public static Tensor IsBelow(this Tensor a, double value) => Held(value.ToScalar(), scalar => a.lt(scalar));
 
     /// <summary>Where <paramref name="a"/> differs from <paramref name="value"/> (bool).</summary>
-    public static Tensor IsNot(this Tensor a, double value)
-    {
-        using var scalar = value.ToScalar();
-        return a.ne(scalar);
-    }
+    public static Tensor IsNot(this Tensor a, double value) => Held(value.ToScalar(), scalar => a.ne(scalar));
 
     /// <summary>The int64 integers <paramref name="start"/> .. <paramref name="stop"/> - 1 on <paramref name="device"/>.</summary>
     public static Tensor Range(long start, long stop, Device? device = null)
@@ -130,9 +82,11 @@ public static class TensorMath
     }
 
     /// <summary>A tensor of <paramref name="shape"/> filled with <paramref name="value"/>.</summary>
-    public static Tensor Filled(long[] shape, double value, ScalarType dtype, Device? device = null)
+    public static Tensor Filled(long[] shape, double value, ScalarType dtype, Device? device = null) => Held(value.ToScalar(), scalar => full(shape, scalar, dtype, device));
+
+    // The Scalar lives, and is freed, only after the call that reads it has returned.
+    private static Tensor Held(Scalar scalar, Func<Scalar, Tensor> call)
     {
-        using var scalar = value.ToScalar();
-        return full(shape, scalar, dtype, device);
+        using (scalar) return call(scalar);
     }
 }
