@@ -58,6 +58,29 @@ public class RulerSuiteTests
     }
 
     [Fact]
+    public void About_one_composed_question_in_four_ends_with_an_open_cue_of_training_words_that_no_list_holds()
+    {
+        var random = new Random(11);
+        var listed = new[] { "Answer:", "It is", "The {kind} is", "A:", "They are", "Values:", "Variables:", "Output:" };
+        int open = 0, total = 400;
+        for (int i = 0; i < total; i++)
+        {
+            var cue = ComposedPhrasings.OpenCue(random);
+            Assert.Matches("^[A-Z][a-z]+( [a-z]+)?(:| is| are| -| =|,)$", cue);
+            Assert.DoesNotContain(cue, listed);
+            Assert.All(cue.TrimEnd(':', '-', '=', ',').Split(' '), word => Assert.DoesNotContain(word.ToLowerInvariant(), WordLists.HeldOutWords));
+            // A composed question ends with its cue; counted as open are those that end in none of the listed cues' last
+            // words: the open cues but those ending in " is" (6 of their 7 endings), so about 1/4 * 6/7 = 0.21.
+            var question = ComposedPhrasings.SingleQuestion(random);
+            if (!SingleCueEndings.Any(question.EndsWith)) open++;
+        }
+        Assert.InRange(open / (double)total, 0.17, 0.33);
+    }
+
+    // The last words of ComposedPhrasings' listed single-question cues (slots filled as a template leaves them).
+    private static readonly string[] SingleCueEndings = ["Answer:", "It is", "is", "A:", "Result:", "Output:", "Here it is:", "My answer:", "It was", "->", "Solution:", "Value:", "I recall it is", "}:"];
+
+    [Fact]
     public void A_restated_cue_ends_each_question_with_the_words_before_its_own_keys_value()
     {
         var plain = RulerSuite.Families(TemplateSplit.Training);

@@ -110,7 +110,26 @@ public static class ComposedPhrasings
     public static string Intro(Random random) => (Pick(IntroOpenings, random) + " " + Pick(IntroFollowUps, random)).TrimEnd();
 
     private static string Question(string[] asks, string[] cues, Random random) =>
-        Parts(Pick(QuestionPrefixes, random) + Capitalize(Pick(asks, random)) + " " + Pick(cues, random), random);
+        Parts(Pick(QuestionPrefixes, random) + Capitalize(Pick(asks, random)) + " " + (random.Next(OpenCueOneIn) == 0 ? OpenCue(random) : Pick(cues, random)), random);
+
+    /// <summary>One composed question in this many ends with an <see cref="OpenCue"/> instead of one of the listed cues.</summary>
+    public const int OpenCueOneIn = 4;
+
+    // How an open cue hands over to the answer.
+    private static readonly string[] OpenCueEnds = [":", ":", " is", " are", " -", " =", ","];
+
+    /// <summary>
+    /// A cue no list holds: one or two words of the open vocabulary (made-up or training-prose words, never held-out
+    /// ones), then a colon, "is", "are" or a sign. A listed cue can be learnt as a token to answer after; a cue that
+    /// changes from question to question teaches that whatever words close a question hand over to its answer, which
+    /// is what a phrasing never seen in training asks of the model.
+    /// </summary>
+    public static string OpenCue(Random random)
+    {
+        string words = WordLists.OpenWord(random);
+        if (random.Next(2) == 0) words += " " + WordLists.OpenWord(random);
+        return Capitalize(words) + Pick(OpenCueEnds, random);
+    }
 
     // One qualifier and one relation per template, so "the {kind} of {key}" reads the same wherever it recurs.
     private static string Parts(string template, Random random) =>
