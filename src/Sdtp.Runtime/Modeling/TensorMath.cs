@@ -23,9 +23,6 @@ public static class TensorMath
     /// <summary><paramref name="a"/> - <paramref name="b"/> (TorchSharp's sub passes no Scalar; here so that sums and differences read alike).</summary>
     public static Tensor Minus(this Tensor a, Tensor b) => a.sub(b);
 
-    /// <summary>In place: <paramref name="a"/> += <paramref name="b"/>; returns <paramref name="a"/>.</summary>
-    public static Tensor PlusInPlace(this Tensor a, Tensor b) => a.add_(b, One);
-
     /// <summary><paramref name="a"/> + <paramref name="value"/>, element-wise.</summary>
     public static Tensor Plus(this Tensor a, double value) => Held(value.ToScalar(), scalar => a.add(scalar, One));
 
@@ -33,7 +30,11 @@ public static class TensorMath
     public static Tensor Plus(this Tensor a, long value) => Held(value.ToScalar(), scalar => a.add(scalar, One));
 
     /// <summary><paramref name="value"/> - <paramref name="a"/>, element-wise.</summary>
-    public static Tensor SubtractedFrom(this Tensor a, double value) => Held(value.ToScalar(), scalar => a.neg().add(scalar, One));
+    public static Tensor SubtractedFrom(this Tensor a, double value) => Held(value.ToScalar(), scalar =>
+    {
+        using var negated = a.neg();
+        return negated.add(scalar, One);
+    });
 
     /// <summary><paramref name="a"/> * <paramref name="value"/>.</summary>
     public static Tensor Times(this Tensor a, double value) => Held(value.ToScalar(), scalar => a.mul(scalar));
