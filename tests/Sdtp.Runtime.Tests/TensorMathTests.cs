@@ -71,7 +71,8 @@ public class TensorMathTests
         int calls = 0;
         try
         {
-            for (var clock = Stopwatch.StartNew(); clock.Elapsed < TimeSpan.FromSeconds(6); calls++)
+            // At least 6 s and 60 calls: on a loaded machine the calls are fewer per second, so the run takes longer.
+            for (var clock = Stopwatch.StartNew(); clock.Elapsed < TimeSpan.FromSeconds(6) || calls < 60; calls++)
             {
                 try
                 {
@@ -95,7 +96,6 @@ public class TensorMathTests
             Volatile.Write(ref stop, true);
             collector.Join();
         }
-        Assert.True(calls > 30, $"only {calls} calls in 6 s");
         Assert.True(failures.Count == 0, $"{failures.Count} of {calls} calls failed, first: {failures.FirstOrDefault()}");
     }
 }
