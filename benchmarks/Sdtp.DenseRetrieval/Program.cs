@@ -6,7 +6,7 @@ using Sdtp.Tokenization;
 // Dense retrieval of a byte-level checkpoint while it trains (a base model has no heads yet, so `sdtp eval` cannot run):
 // the right answers of the first N evaluation samples of each RULER-like family, depths spread over 0.05-0.95, scored
 // as eval scores them (Answers.ExactMatch).
-//   dotnet run -c Release --project benchmarks/Sdtp.DenseRetrieval -- MODEL_DIR LENGTH HeldOut|Training|Templates|Bridges N [INGREDIENT] [--failures]
+//   dotnet run -c Release --project benchmarks/Sdtp.DenseRetrieval -- MODEL_DIR LENGTH HeldOut|Training|Templates|Bridges N [INGREDIENT] [--failures] [--loss]
 // Templates scores the template tasks (passkey, multikey, multivalue: one phrasing each) instead, on their evaluation
 // stream: what a model trained on them could do, and what later training kept of it.
 // INGREDIENT (intros, needles, questions, words or prose) scores the training phrasings with that one ingredient
@@ -17,15 +17,18 @@ using Sdtp.Tokenization;
 // (TrainingBridge): as evaluated, every cue restated, every needle adjacent; whether a model learnt a bridge at all;
 // then N key-drill tables (KeyValueDrillTask), by the kind of question (DrillQuestion); --failures prints the drill's
 // wrong answers with their question.
+// --loss also prints each family's mean next-token loss of the right answer after its prompt (teacher-forced, nats
+// per answer token): a measure that moves before exact match does, with less noise on the same samples.
 bool showFailures = args.Contains("--failures");
-var positional = args.Where(a => a != "--failures").ToArray();
+bool showLoss = args.Contains("--loss");
+var positional = args.Where(a => a is not ("--failures" or "--loss")).ToArray();
 if (positional.Length == 4 && positional[2] == "Bridges" && int.TryParse(positional[1], out int bridgeLength) && int.TryParse(positional[3], out int bridgeCount))
     return ScoreBridges(positional[0], bridgeLength, bridgeCount, showFailures);
 bool templates = positional.Length > 2 && positional[2] == "Templates";
 var split = TemplateSplit.Training;
 if (positional.Length is not (4 or 5) || !int.TryParse(positional[1], out int length) || !(templates || Enum.TryParse(positional[2], out split)) || !int.TryParse(positional[3], out int count) || count < 1 || templates && positional.Length == 5)
 {
-    Console.Error.WriteLine("usage: Sdtp.DenseRetrieval MODEL_DIR LENGTH HeldOut|Training|Templates|Bridges N [intros|needles|questions|words|prose] [--failures]");
+    Console.Error.WriteLine("usage: Sdtp.DenseRetrieval MODEL_DIR LENGTH HeldOut|Training|Templates|Bridges N [intros|needles|questions|words|prose] [--failures] [--loss]");
     return 2;
 }
 SampleSources? sources = positional.Length == 5 ? SampleSources.HoldingOut(positional[4]) : null;
@@ -36,16 +39,19 @@ var tokenizer = new ByteTokenizer();
 foreach (var task in tasks.Where(t => t.IsRetrieval))
 {
     int right = 0;
+    double loss = 0;
     var failures = new List<(string Kind, string Line)>();
     for (int i = 0; i < count; i++)
     {
         var sample = TaskSuite.EvaluationSample(task, length, 0.05 + 0.9 * i / Math.Max(1, count - 1), i);
+        if (showLoss) loss += AnswerLoss(model, tokenizer, sample);
         if (Answers.ExactMatch(model, tokenizer, sample)) { right++; continue; }
         if (!showFailures) continue;
         var output = Answers.Generate(model, tokenizer, sample);
         failures.Add((FailureKind(sample, output), "    " + WantAndGot(sample, output)));
     }
-    Console.WriteLine($"{task.Name}{(sources is null ? "" : " with held-out " + positional[4])} @ {length}: {right}/{count}");
+    Console.WriteLine($"{task.Name}{(sources is null ? "" : " with held-out " + positional[4])} @ {length}: {right}/{count}" +
+        (showLoss ? $"  answer loss {loss / count:F3}" : ""));
     if (failures.Count == 0) continue;
     Console.WriteLine("  wrong answers by first item: " + string.Join(", ", failures.GroupBy(f => f.Kind).OrderByDescending(g => g.Count()).Select(g => $"{g.Key} {g.Count()}")));
     foreach (var (_, line) in failures) Console.WriteLine(line);
@@ -92,6 +98,19 @@ static int ScoreBridges(string directory, int length, int count, bool showFailur
     Console.WriteLine($"{"key drill",-16} @ {length}:" + string.Concat(Enum.GetValues<DrillQuestion>().Select(q => $" {q} {asked.GetValueOrDefault(q).Right}/{asked.GetValueOrDefault(q).Count}")));
     failures.ForEach(Console.WriteLine);
     return 0;
+}
+
+// Mean next-token loss of the sample's answer after its prompt, in one dense forward over both.
+static double AnswerLoss(Sdtp.Modeling.LlamaForCausalLM model, ByteTokenizer tokenizer, TaskSample sample)
+{
+    using var scope = TorchSharp.torch.NewDisposeScope();
+    using var noGrad = TorchSharp.torch.no_grad();
+    var prompt = tokenizer.Encode(sample.Prompt, addBos: true);
+    var answer = tokenizer.Encode(sample.Answer);
+    var ids = TorchSharp.torch.tensor(prompt.Concat(answer).Select(i => (long)i).ToArray()).unsqueeze(0);
+    var logits = model.Forward(ids, allLogits: true)[0].narrow(0, prompt.Count - 1, answer.Count);
+    var targets = TorchSharp.torch.tensor(answer.Select(i => (long)i).ToArray());
+    return TorchSharp.torch.nn.functional.cross_entropy(logits, targets).item<float>();
 }
 
 // A wrong answer beside the expected one, on one line.

@@ -101,6 +101,22 @@ public class BaseTrainingTests
         Assert.Equal(sample.Prompt + sample.Answer, tokenizer.Decode(single.Ids.Skip(1).SkipLast(1).ToList()));
     }
 
+    [Fact]
+    public void The_context_weight_weighs_every_prompt_token_and_is_part_of_the_run_definition()
+    {
+        var sample = new MultiKeyTask(4, 4).Generate(300, 0.5, new Random(3));
+        var options = new BaseTrainingOptions { MultiKeyQuestions = 2, ContextLossWeight = 0.02 };
+        var (ids, weights) = new BaseModelTrainer(options).TrainingSequence(sample);
+        var (_, usual) = new BaseModelTrainer(options with { ContextLossWeight = 0.1 }).TrainingSequence(sample);
+
+        // The same tokens carry weight 1 (answers, EOS); every other token carries the context weight.
+        Assert.Equal(usual.Select(w => w == 1f), weights.Select(w => w == 1f));
+        Assert.All(weights, w => Assert.True(w == 1f || w == 0.02f));
+        Assert.Equal(ids.Length, weights.Length);
+        Assert.Equal("0.02", new BaseModelTrainer(options).RunDefinition()["--context-weight"]);
+        Assert.Equal("0.1", new BaseModelTrainer(new BaseTrainingOptions()).RunDefinition()["--context-weight"]);
+    }
+
     [Theory]
     [InlineData(new[] { 2, 3 }, new double[0], "MaxKeys has 2 entries for 1 stages")]
     [InlineData(new[] { 2 }, new[] { 0.5, 0.2 }, "RestatedCues has 2 entries for 1 stages")]

@@ -456,6 +456,7 @@ public sealed class BaseModelTrainer
         ["--key-drill"] = string.Join(' ', options.KeyDrill.Select(r => r.ToString(System.Globalization.CultureInfo.InvariantCulture))),
         ["--drill-forms"] = string.Join(' ', options.DrillForms.Distinct().Order()),
         ["--pack"] = options.PackRows ? "true" : "false",
+        ["--context-weight"] = options.ContextLossWeight.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["--task-weights"] = string.Join(' ', options.TaskWeights.OrderBy(w => w.Key, StringComparer.Ordinal)
             .Select(w => w.Key + "=" + w.Value.ToString(System.Globalization.CultureInfo.InvariantCulture))),
     };
