@@ -327,6 +327,25 @@ public class RulerSuiteTests
     }
 
     [Fact]
+    public void Composed_variable_chains_fill_their_own_slots_vary_and_never_read_as_a_held_out_sentence()
+    {
+        var random = new Random(5);
+        var links = new HashSet<string>();
+        for (int i = 0; i < 500; i++)
+        {
+            var (assignment, link) = ComposedPhrasings.VariableChain(random);
+            // Fill refuses a slot left over; each template must also hold both of its own slots.
+            var assigned = PhrasingSet.Fill(assignment, ("var", "VKDOK"), ("value", "48213"));
+            var linked = PhrasingSet.Fill(link, ("var", "PCINA"), ("src", "VKDOK"));
+            Assert.True(assigned.Contains("VKDOK") && assigned.Contains("48213"), assignment);
+            Assert.True(linked.Contains("PCINA") && linked.Contains("VKDOK"), link);
+            Assert.False(Phrasings.MatchesHeldOut(assignment) || Phrasings.MatchesHeldOut(link), $"{assignment} | {link}");
+            links.Add(link);
+        }
+        Assert.True(links.Count > 100, $"{links.Count} distinct links in 500 chains");
+    }
+
+    [Fact]
     public void Multi_key_and_multi_query_offer_the_other_questions_of_the_same_context()
     {
         foreach (var task in new IEvalTask[] { new MultiKeyNeedleTask(TemplateSplit.Training, 4, 4), new MultiQueryNeedleTask(TemplateSplit.Training, 4) })

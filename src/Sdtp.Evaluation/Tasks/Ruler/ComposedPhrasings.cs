@@ -67,6 +67,35 @@ public static class ComposedPhrasings
     private static readonly string[] VariableCues =
         ["Answer:", "Answer:", "They are", "The variables are", "A:", "Result:", "Output:", "Variables:", "Here they are:", "Solution:", "In order:"];
 
+    // How a chain sets its first variable to a value and each later one to the variable before it: one pair per chain,
+    // so a chain reads in one style, as the fixed sentences do.
+    private static readonly (string ToValue, string ToVariable)[] VariableForms =
+    [
+        ("{var} = {value}", "{var} = {src}"), ("{var} <- {value}", "{var} <- {src}"), ("{var} gets {value}", "{var} gets {src}"),
+        ("{var} becomes {value}", "{var} becomes {src}"), ("{var} is set to {value}", "{var} is set to {src}"),
+        ("{var} takes the value {value}", "{var} takes the value of {src}"), ("{var} receives {value}", "{var} receives the value of {src}"),
+        ("{var} now holds {value}", "{var} now holds the same as {src}"), ("make {var} equal to {value}", "make {var} equal to {src}"),
+        ("give {var} the value {value}", "give {var} the value of {src}"), ("the value of {var} is {value}", "the value of {var} is that of {src}"),
+        ("write {value} into {var}", "write {src} into {var}"), ("{value} goes into {var}", "the value of {src} goes into {var}"),
+        ("let the variable {var} hold {value}", "let the variable {var} hold {src}"), ("{var} starts as {value}", "{var} copies {src}"),
+        ("the name {var} refers to {value}", "the name {var} refers to whatever {src} refers to"),
+    ];
+
+    private static readonly string[] VariableOpeners = ["", "", "", "Then ", "Next, ", "Now ", "Also, ", "Step: ", "Note: ", "In the program, ", "Later, ", "After that, "];
+
+    private static readonly string[] VariableEndings = [".", ".", ".", ";", "!", ". Keep track of it."];
+
+    /// <summary>
+    /// The two needle templates of one variable chain: its first variable set to <c>{value}</c>, then each later
+    /// <c>{var}</c> set to the one before, <c>{src}</c>; each with its own opener and ending, neither a held-out phrasing.
+    /// </summary>
+    public static (string Assignment, string Link) VariableChain(Random random)
+    {
+        var (toValue, toVariable) = VariableForms[random.Next(VariableForms.Length)];
+        string Needle(string body, Random r) => Capitalize(Pick(VariableOpeners, r) + body) + Pick(VariableEndings, r);
+        return (PhrasingSet.Composed(r => Needle(toValue, r), random), PhrasingSet.Composed(r => Needle(toVariable, r), random));
+    }
+
     private static readonly string[] IntroOpenings =
         ["Read the text below.", "Here is a long text.", "The following document has a few facts in it.", "Study this text.",
          "A text follows.", "Look at the document below.", "What follows is a long piece of text.", "Below is some text."];

@@ -32,14 +32,17 @@ public sealed record PhrasingSet(IReadOnlyList<string> Training, IReadOnlyList<s
     /// <summary>A random phrasing of <paramref name="split"/>.</summary>
     public string Pick(TemplateSplit split, Random random)
     {
-        if (split == TemplateSplit.Training && Compose is { } compose && random.Next(2) == 0)
-        {
-            for (int i = 0; i < ComposeTries; i++)
-                if (compose(random) is var composed && !Phrasings.MatchesHeldOut(composed)) return composed;
-            throw new InvalidOperationException($"{ComposeTries} composed phrasings in a row match held-out ones: the parts overlap the held-out sentences");
-        }
+        if (split == TemplateSplit.Training && Compose is { } compose && random.Next(2) == 0) return Composed(compose, random);
         var set = For(split);
         return set[random.Next(set.Count)];
+    }
+
+    /// <summary>A phrasing from <paramref name="compose"/> that matches no held-out phrasing (drawn again while it does).</summary>
+    public static string Composed(Func<Random, string> compose, Random random)
+    {
+        for (int i = 0; i < ComposeTries; i++)
+            if (compose(random) is var composed && !Phrasings.MatchesHeldOut(composed)) return composed;
+        throw new InvalidOperationException($"{ComposeTries} composed phrasings in a row match held-out ones: the parts overlap the held-out sentences");
     }
 
     /// <summary><paramref name="template"/> with every <c>{name}</c> replaced by its value.</summary>

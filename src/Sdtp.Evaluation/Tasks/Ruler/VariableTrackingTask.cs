@@ -17,7 +17,7 @@ public sealed class VariableTrackingTask(TemplateSplit split) : RulerTask(split)
         var names = Values.VariableNames(chainLength + distractorLength, random);
         var valuePair = new[] { FillerText.Number(random, 5), "" };
         do valuePair[1] = FillerText.Number(random, 5); while (valuePair[1] == valuePair[0]);
-        int template = random.Next(Phrasings.VariableAssignments.For(Sources.Needles).Count);
+        var (assignment, link) = ChainTemplates(random);
         var chain = names.Take(chainLength).ToArray();
         var distractor = names.Skip(chainLength).ToArray();
         var needles = new List<(double, string)>();
@@ -28,8 +28,17 @@ public sealed class VariableTrackingTask(TemplateSplit split) : RulerTask(split)
         return Assemble(length, depth, random, needles, question, chain);
 
         IEnumerable<(double, string)> Chain(string[] vars, string value, double[] depths) => vars.Select((v, i) => (depths[i], i == 0
-            ? PhrasingSet.Fill(Phrasings.VariableAssignments.For(Sources.Needles)[template], ("var", v), ("value", value))
-            : PhrasingSet.Fill(Phrasings.VariableLinks.For(Sources.Needles)[template], ("var", v), ("src", vars[i - 1])))).ToArray();
+            ? PhrasingSet.Fill(assignment, ("var", v), ("value", value))
+            : PhrasingSet.Fill(link, ("var", v), ("src", vars[i - 1])))).ToArray();
+    }
+
+    // Half the training chains are composed (ComposedPhrasings.VariableChain), as the other families' needles are; the
+    // rest, and every held-out chain, use one fixed pair of sentences. A held-out chain draws exactly what it always did.
+    private (string Assignment, string Link) ChainTemplates(Random random)
+    {
+        if (Sources.Needles == TemplateSplit.Training && random.Next(2) == 0) return ComposedPhrasings.VariableChain(random);
+        int template = random.Next(Phrasings.VariableAssignments.For(Sources.Needles).Count);
+        return (Phrasings.VariableAssignments.For(Sources.Needles)[template], Phrasings.VariableLinks.For(Sources.Needles)[template]);
     }
 
     /// <summary><paramref name="count"/> increasing depths from <paramref name="first"/> to 0.95, so the chain keeps its order.</summary>
