@@ -100,18 +100,9 @@ static int ScoreBridges(string directory, int length, int count, bool showFailur
     return 0;
 }
 
-// Mean next-token loss of the sample's answer after its prompt, in one dense forward over both.
-static double AnswerLoss(Sdtp.Modeling.LlamaForCausalLM model, ByteTokenizer tokenizer, TaskSample sample)
-{
-    using var scope = TorchSharp.torch.NewDisposeScope();
-    using var noGrad = TorchSharp.torch.no_grad();
-    var prompt = tokenizer.Encode(sample.Prompt, addBos: true);
-    var answer = tokenizer.Encode(sample.Answer);
-    var ids = TorchSharp.torch.tensor(prompt.Concat(answer).Select(i => (long)i).ToArray()).unsqueeze(0);
-    var logits = model.Forward(ids, allLogits: true)[0].narrow(0, prompt.Count - 1, answer.Count);
-    var targets = TorchSharp.torch.tensor(answer.Select(i => (long)i).ToArray());
-    return TorchSharp.torch.nn.functional.cross_entropy(logits, targets).item<float>();
-}
+// Mean next-token loss of the sample's answer after its prompt, as eval scores language modelling.
+static double AnswerLoss(Sdtp.Modeling.LlamaForCausalLM model, ByteTokenizer tokenizer, TaskSample sample) =>
+    Sdtp.Evaluation.AccuracyEvaluator.ContinuationLoss(model, tokenizer.Encode(sample.Prompt, addBos: true), tokenizer.Encode(sample.Answer));
 
 // A wrong answer beside the expected one, on one line.
 static string WantAndGot(TaskSample sample, string output) => $"want [{sample.Answer}] got [{output.ReplaceLineEndings(" ")}]";

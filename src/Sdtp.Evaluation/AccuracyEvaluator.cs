@@ -89,7 +89,14 @@ public sealed class AccuracyEvaluator(LlamaForCausalLM model, ITextTokenizer tok
     }
 
     /// <summary>Mean next-token loss of <paramref name="continuation"/> after a (possibly pruned) prefill of <paramref name="context"/>.</summary>
-    public double ContinuationLoss(IReadOnlyList<int> context, IReadOnlyList<int> continuation, Prefill? prefill)
+    public double ContinuationLoss(IReadOnlyList<int> context, IReadOnlyList<int> continuation, Prefill? prefill) =>
+        ContinuationLoss(model, context, continuation, prefill);
+
+    /// <summary>
+    /// Mean next-token loss of <paramref name="continuation"/> after <paramref name="model"/>'s prefill of
+    /// <paramref name="context"/>: dense when <paramref name="prefill"/> is null (a base model without heads).
+    /// </summary>
+    public static double ContinuationLoss(LlamaForCausalLM model, IReadOnlyList<int> context, IReadOnlyList<int> continuation, Prefill? prefill = null)
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
