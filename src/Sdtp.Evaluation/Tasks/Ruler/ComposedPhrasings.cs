@@ -104,17 +104,43 @@ public static class ComposedPhrasings
         ["", "", "Remember the facts in it.", "Questions come at the end.", "Some details matter.", "You will be quizzed.",
          "Keep the codes and names in mind."];
 
-    /// <summary>A needle template with <c>{key}</c> and <c>{value}</c> (and perhaps <c>{kind}</c>).</summary>
+    // The value between its key and its kind: "{key} got {value} as its {kind}".
+    private static readonly string[] ValueMiddleVerbs = ["got", "received", "took", "was handed", "picked", "drew", "keeps", "ended up with", "was sent"];
+
+    private static readonly string[] KindsAfterValue = ["as its {kind}", "as the {q}{kind}", "for its {kind}", "for a {kind}", "as {q}{kind}", "(its {kind})", "as its {q}{kind}"];
+
+    // A clause that hands the value over after the kind and key have been named: "the code of X, namely 4f2a...".
+    private static readonly string[] ClauseLinks = [", namely", ", and it is", " - it is", ", that is,", "; it reads", ", and that is", ". It is", ": just"];
+
+    /// <summary>
+    /// A needle template with <c>{key}</c> and <c>{value}</c> (and perhaps <c>{kind}</c>): the kind, key and value in
+    /// six orders and shapes, two of them with a word of the open vocabulary (<see cref="WordLists.OpenWord"/>) as the
+    /// verb or the relation, and one opener in four made of open words, so that no frame word is what marks a binding.
+    /// </summary>
     public static string KeyValueNeedle(Random random)
     {
-        string body = random.Next(3) switch
+        string body = random.Next(6) switch
         {
             0 => $"the {{q}}{{kind}} {{rel}} {{key}} {Pick(Copulas, random)} {{value}}",
             1 => $"{{key}} {Pick(KeyFirstVerbs, random)} {{value}}",
-            _ => $"{{value}} {Pick(ValueFirstRelations, random)}",
+            2 => $"{{value}} {Pick(ValueFirstRelations, random)}",
+            3 => $"{{key}} {Pick(ValueMiddleVerbs, random)} {{value}} {Pick(KindsAfterValue, random)}",
+            4 => $"the {{q}}{{kind}} {{rel}} {{key}}{Pick(ClauseLinks, random)} {{value}}",
+            _ => random.Next(2) == 0
+                ? $"{{key}} {OpenVerb(random)} the {{q}}{{kind}} {{value}}"
+                : $"the {{kind}} {WordLists.OpenWord(random)} {Pick(Relations, random)} {{key}} {Pick(Copulas, random)} {{value}}",
         };
-        return Parts(Capitalize(Pick(Openers, random) + body) + Pick(Endings, random), random);
+        string opener = random.Next(4) == 0 ? OpenPreamble(random) : Pick(Openers, random);
+        return Parts(Capitalize(opener + body) + Pick(Endings, random), random);
     }
+
+    // An open word read as a verb: "{key} blorves the code ...".
+    private static string OpenVerb(Random random) => WordLists.OpenWord(random) + "s";
+
+    private static readonly string[] PreambleForms = ["{open}, ", "{open} {open}: ", "in the {open}, ", "according to the {open}, ", "{open} says ", "as the {open} {open} shows, ", "{open} - "];
+
+    /// <summary>An opener of open words ("in the marlow, ", "tivem drossa: "), so that openers are no closed list either.</summary>
+    private static string OpenPreamble(Random random) => FillOpenWords(Pick(PreambleForms, random), random);
 
     // The value right after the key, with at most one word between: a binding that needs no search across a sentence.
     private static readonly string[] AdjacentSeparators = [": ", " = ", " -> ", " is ", ", ", " - ", " has ", " gets "];
@@ -123,32 +149,48 @@ public static class ComposedPhrasings
     public static string AdjacentKeyValueNeedle(Random random) =>
         Capitalize(Pick(Openers, random)) + "{key}" + Pick(AdjacentSeparators, random) + "{value}" + Pick(Endings, random);
 
+    // Asks whose verb and participle are open words ("Dravel the code mossed for {key}."), as a request may be worded
+    // with any verb: one ask in four of the key-value families.
+    private const string OpenAskSlot = "{open}";
+    private static readonly string[] OpenSingleAsks = ["{open} the {kind} {open} {rel} {key}.", "{open} me the {kind} of {key}.", "{open} the {q}{kind} {rel} {key}?"];
+    private static readonly string[] OpenMultiValueAsks = ["{open} every {kind} {open} {rel} {key}.", "{open} all the {kinds} of {key}."];
+    private static readonly string[] OpenMultiQueryAsks = ["{open} the {kinds} {open} {rel} {key} and {key2}.", "{open} me the {kinds} of {key} and {key2}."];
+
     /// <summary>A question about one key, ending where the answer begins.</summary>
-    public static string SingleQuestion(Random random) => Question(SingleAsks, SingleCues, random);
+    public static string SingleQuestion(Random random) => Question(SingleAsks, SingleCues, random, OpenSingleAsks);
 
     /// <summary>A question about every value of one key.</summary>
-    public static string MultiValueQuestion(Random random) => Question(MultiValueAsks, PluralCues, random);
+    public static string MultiValueQuestion(Random random) => Question(MultiValueAsks, PluralCues, random, OpenMultiValueAsks);
 
     /// <summary>A question about two keys at once.</summary>
-    public static string MultiQueryQuestion(Random random) => Question(MultiQueryAsks, PluralCues, random);
+    public static string MultiQueryQuestion(Random random) => Question(MultiQueryAsks, PluralCues, random, OpenMultiQueryAsks);
 
     /// <summary>A question about every variable that holds a value.</summary>
-    public static string VariableQuestion(Random random) => Question(VariableAsks, VariableCues, random);
+    public static string VariableQuestion(Random random) => Question(VariableAsks, VariableCues, random, openAsks: null);
 
     /// <summary>An opening line.</summary>
     public static string Intro(Random random) => (Pick(IntroOpenings, random) + " " + Pick(IntroFollowUps, random)).TrimEnd();
 
-    private static string Question(string[] asks, string[] cues, Random random) =>
-        Parts(Pick(QuestionPrefixes, random) + Capitalize(Pick(asks, random)) + " " + (random.Next(OpenCueOneIn) == 0 ? OpenCue(random) : Pick(cues, random)), random);
+    private static string Question(string[] asks, string[] cues, Random random, string[]? openAsks)
+    {
+        string ask = openAsks is not null && random.Next(4) == 0 ? FillOpenWords(Pick(openAsks, random), random) : Pick(asks, random);
+        return Parts(Pick(QuestionPrefixes, random) + Capitalize(ask) + " " + (random.Next(OpenCueOneIn) == 0 ? OpenCue(random) : Pick(cues, random)), random);
+    }
+
+    private static string FillOpenWords(string template, Random random)
+    {
+        var parts = template.Split(OpenAskSlot);
+        return string.Concat(parts.Skip(1).Select(part => WordLists.OpenWord(random) + part).Prepend(parts[0]));
+    }
 
     /// <summary>One composed question in this many ends with an <see cref="OpenCue"/> instead of one of the listed cues.</summary>
-    public const int OpenCueOneIn = 4;
+    public const int OpenCueOneIn = 2;
 
     // How an open cue hands over to the answer.
     private static readonly string[] OpenCueEnds = [":", ":", " is", " are", " -", " =", ","];
 
     /// <summary>
-    /// A cue no list holds: one or two words of the open vocabulary (made-up or training-prose words, never held-out
+    /// A cue no list holds: one to three words of the open vocabulary (made-up or training-prose words, never held-out
     /// ones), then a colon, "is", "are" or a sign. A listed cue can be learnt as a token to answer after; a cue that
     /// changes from question to question teaches that whatever words close a question hand over to its answer, which
     /// is what a phrasing never seen in training asks of the model.
@@ -156,7 +198,7 @@ public static class ComposedPhrasings
     public static string OpenCue(Random random)
     {
         string words = WordLists.OpenWord(random);
-        if (random.Next(2) == 0) words += " " + WordLists.OpenWord(random);
+        for (int extra = random.Next(3); extra > 0; extra--) words += " " + WordLists.OpenWord(random);
         return Capitalize(words) + Pick(OpenCueEnds, random);
     }
 
