@@ -327,6 +327,18 @@ public class RulerSuiteTests
     }
 
     [Fact]
+    public void Three_in_four_training_draws_are_composed_and_held_out_draws_never_are()
+    {
+        var random = new Random(3);
+        foreach (var (name, set) in Phrasings.All.Where(p => p.Value.Compose is not null))
+        {
+            int composed = Enumerable.Range(0, 800).Count(_ => !set.Training.Contains(set.Pick(TemplateSplit.Training, random)));
+            Assert.InRange(composed / 800.0, PhrasingSet.ComposedShare - 0.06, PhrasingSet.ComposedShare + 0.06);
+            Assert.All(Enumerable.Range(0, 100), _ => Assert.Contains(set.Pick(TemplateSplit.HeldOut, random), set.HeldOut));
+        }
+    }
+
+    [Fact]
     public void Composed_key_value_needles_bind_key_and_value_in_many_shapes_with_open_words_and_never_read_as_a_held_out_sentence()
     {
         var random = new Random(7);

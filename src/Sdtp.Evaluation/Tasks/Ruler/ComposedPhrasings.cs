@@ -81,6 +81,20 @@ public static class ComposedPhrasings
         ("the name {var} refers to {value}", "the name {var} refers to whatever {src} refers to"),
     ];
 
+    // One open word as the chain's verb, the same in every link ("X dorvels 48213." ... "Y dorvels X.", or "Dorvel X to
+    // 48213." ...), for one chain in five: the direction of a binding is read from the order of its names, not from a
+    // verb learnt by heart.
+    private static (string ToValue, string ToVariable) OpenVariableForm(Random random)
+    {
+        if (random.Next(2) == 0)
+        {
+            string verb = OpenVerb(random);
+            return ($"{{var}} {verb} {{value}}", $"{{var}} {verb} {{src}}");
+        }
+        string imperative = WordLists.OpenWord(random);
+        return ($"{imperative} {{var}} to {{value}}", $"{imperative} {{var}} to {{src}}");
+    }
+
     private static readonly string[] VariableOpeners = ["", "", "", "Then ", "Next, ", "Now ", "Also, ", "Step: ", "Note: ", "In the program, ", "Later, ", "After that, "];
 
     private static readonly string[] VariableEndings = [".", ".", ".", ";", "!", ". Keep track of it."];
@@ -91,7 +105,7 @@ public static class ComposedPhrasings
     /// </summary>
     public static (string Assignment, string Link) VariableChain(Random random)
     {
-        var (toValue, toVariable) = VariableForms[random.Next(VariableForms.Length)];
+        var (toValue, toVariable) = random.Next(5) == 0 ? OpenVariableForm(random) : VariableForms[random.Next(VariableForms.Length)];
         string Needle(string body, Random r) => Capitalize(Pick(VariableOpeners, r) + body) + Pick(VariableEndings, r);
         return (PhrasingSet.Composed(r => Needle(toValue, r), random), PhrasingSet.Composed(r => Needle(toVariable, r), random));
     }

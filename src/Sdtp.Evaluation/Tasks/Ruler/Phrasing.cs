@@ -17,8 +17,8 @@ public enum TemplateSplit
 /// <param name="Training">Phrasings for training, validation and in-distribution evaluation.</param>
 /// <param name="HeldOut">Phrasings used only by held-out evaluation.</param>
 /// <param name="Compose">
-/// Builds a training phrasing from parts (<see cref="ComposedPhrasings"/>); when given, half the training draws are
-/// composed, the other half are <paramref name="Training"/>'s fixed sentences.
+/// Builds a training phrasing from parts (<see cref="ComposedPhrasings"/>); when given, <see cref="ComposedShare"/> of the
+/// training draws are composed, the others are <paramref name="Training"/>'s fixed sentences.
 /// </param>
 public sealed record PhrasingSet(IReadOnlyList<string> Training, IReadOnlyList<string> HeldOut, Func<Random, string>? Compose = null)
 {
@@ -26,13 +26,20 @@ public sealed record PhrasingSet(IReadOnlyList<string> Training, IReadOnlyList<s
     // shipped parts, and the bound turns a bad part list into an error instead of a hang.
     private const int ComposeTries = 100;
 
+    /// <summary>
+    /// Share of training draws composed from parts where a set can compose. Three in four: a fixed sentence seen in a
+    /// quarter of the draws is still learnt as in-distribution text, while the composed ones carry what transfers to
+    /// phrasings never seen.
+    /// </summary>
+    public const double ComposedShare = 0.75;
+
     /// <summary>The phrasings of <paramref name="split"/>.</summary>
     public IReadOnlyList<string> For(TemplateSplit split) => split == TemplateSplit.Training ? Training : HeldOut;
 
     /// <summary>A random phrasing of <paramref name="split"/>.</summary>
     public string Pick(TemplateSplit split, Random random)
     {
-        if (split == TemplateSplit.Training && Compose is { } compose && random.Next(2) == 0) return Composed(compose, random);
+        if (split == TemplateSplit.Training && Compose is { } compose && random.NextDouble() < ComposedShare) return Composed(compose, random);
         var set = For(split);
         return set[random.Next(set.Count)];
     }

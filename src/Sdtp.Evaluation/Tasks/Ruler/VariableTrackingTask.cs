@@ -32,11 +32,11 @@ public sealed class VariableTrackingTask(TemplateSplit split) : RulerTask(split)
             : PhrasingSet.Fill(link, ("var", v), ("src", vars[i - 1])))).ToArray();
     }
 
-    // Half the training chains are composed (ComposedPhrasings.VariableChain), as the other families' needles are; the
+    // Training chains are composed (ComposedPhrasings.VariableChain) as often as the other families' needles are; the
     // rest, and every held-out chain, use one fixed pair of sentences. A held-out chain draws exactly what it always did.
     private (string Assignment, string Link) ChainTemplates(Random random)
     {
-        if (Sources.Needles == TemplateSplit.Training && random.Next(2) == 0) return ComposedPhrasings.VariableChain(random);
+        if (Sources.Needles == TemplateSplit.Training && random.NextDouble() < PhrasingSet.ComposedShare) return ComposedPhrasings.VariableChain(random);
         int template = random.Next(Phrasings.VariableAssignments.For(Sources.Needles).Count);
         return (Phrasings.VariableAssignments.For(Sources.Needles)[template], Phrasings.VariableLinks.For(Sources.Needles)[template]);
     }
