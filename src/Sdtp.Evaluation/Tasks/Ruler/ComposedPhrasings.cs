@@ -145,7 +145,7 @@ public static class ComposedPhrasings
                 : $"the {{kind}} {WordLists.OpenWord(random)} {Pick(Relations, random)} {{key}} {Pick(Copulas, random)} {{value}}",
         };
         string opener = random.Next(4) == 0 ? OpenPreamble(random) : Pick(Openers, random);
-        return Parts(Capitalize(opener + body) + Pick(Endings, random), random);
+        return SubstituteFrameWords(Parts(Capitalize(opener + body) + Pick(Endings, random), random), random, keepLast: false);
     }
 
     // An open word read as a verb: "{key} blorves the code ...".
@@ -188,7 +188,8 @@ public static class ComposedPhrasings
     private static string Question(string[] asks, string[] cues, Random random, string[]? openAsks)
     {
         string ask = openAsks is not null && random.Next(4) == 0 ? FillOpenWords(Pick(openAsks, random), random) : Pick(asks, random);
-        return Parts(Pick(QuestionPrefixes, random) + Capitalize(ask) + " " + (random.Next(OpenCueOneIn) == 0 ? OpenCue(random) : Pick(cues, random)), random);
+        string question = Parts(Pick(QuestionPrefixes, random) + Capitalize(ask) + " " + (random.Next(OpenCueOneIn) == 0 ? OpenCue(random) : Pick(cues, random)), random);
+        return SubstituteFrameWords(question, random, keepLast: true);
     }
 
     private static string FillOpenWords(string template, Random random)
@@ -214,6 +215,27 @@ public static class ComposedPhrasings
         string words = WordLists.OpenWord(random);
         for (int extra = random.Next(3); extra > 0; extra--) words += " " + WordLists.OpenWord(random);
         return Capitalize(words) + Pick(OpenCueEnds, random);
+    }
+
+    /// <summary>Chance that a frame word of a composed key-value needle or question is replaced by an open word.</summary>
+    public const double SubstitutedWordShare = 0.1;
+
+    // Any frame word may be one that training never showed: each word of the template that is not a slot is replaced,
+    // with probability SubstitutedWordShare, by an open word (its capital and trailing punctuation kept). A question
+    // keeps its last word, the hand-over to its answer.
+    private static string SubstituteFrameWords(string template, Random random, bool keepLast)
+    {
+        var words = template.Split(' ');
+        for (int i = 0; i < words.Length - (keepLast ? 1 : 0); i++)
+        {
+            var word = words[i];
+            int end = word.Length;
+            while (end > 0 && !char.IsLetter(word[end - 1])) end--;
+            if (end == 0 || !word[..end].All(char.IsLetter) || random.NextDouble() >= SubstitutedWordShare) continue;
+            var open = WordLists.OpenWord(random);
+            words[i] = (char.IsUpper(word[0]) ? Capitalize(open) : open) + word[end..];
+        }
+        return string.Join(' ', words);
     }
 
     // One qualifier and one relation per template, so "the {kind} of {key}" reads the same wherever it recurs.
