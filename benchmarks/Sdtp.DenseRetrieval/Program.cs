@@ -6,7 +6,10 @@ using Sdtp.Tokenization;
 // Dense retrieval of a byte-level checkpoint while it trains (a base model has no heads yet, so `sdtp eval` cannot run):
 // the right answers of the first N evaluation samples of each RULER-like family, depths spread over 0.05-0.95, scored
 // as eval scores them (Answers.ExactMatch).
-//   dotnet run -c Release --project benchmarks/Sdtp.DenseRetrieval -- MODEL_DIR LENGTH HeldOut|Training|Templates|Bridges N [INGREDIENT] [--failures] [--loss]
+//   dotnet run -c Release --project benchmarks/Sdtp.DenseRetrieval -- MODEL_DIR LENGTH HeldOut|Training|Development|Templates|Bridges N [INGREDIENT] [--failures] [--loss]
+// Development asks in the development phrasings (TemplateSplit.Development: in neither the training nor the held-out
+// split) with training words and prose, on the validation stream: what comparing training recipes reads, so that no
+// choice of recipe reads a held-out phrasing or an evaluation sample.
 // Templates scores the template tasks (passkey, multikey, multivalue: one phrasing each) instead, on their evaluation
 // stream: what a model trained on them could do, and what later training kept of it.
 // INGREDIENT (intros, needles, questions, words or prose) scores the training phrasings with that one ingredient
@@ -26,12 +29,13 @@ if (positional.Length == 4 && positional[2] == "Bridges" && int.TryParse(positio
     return ScoreBridges(positional[0], bridgeLength, bridgeCount, showFailures);
 bool templates = positional.Length > 2 && positional[2] == "Templates";
 var split = TemplateSplit.Training;
-if (positional.Length is not (4 or 5) || !int.TryParse(positional[1], out int length) || !(templates || Enum.TryParse(positional[2], out split)) || !int.TryParse(positional[3], out int count) || count < 1 || templates && positional.Length == 5)
+if (positional.Length is not (4 or 5) || !int.TryParse(positional[1], out int length) || !(templates || Enum.TryParse(positional[2], out split)) || !int.TryParse(positional[3], out int count) || count < 1 || (templates || split == TemplateSplit.Development) && positional.Length == 5)
 {
-    Console.Error.WriteLine("usage: Sdtp.DenseRetrieval MODEL_DIR LENGTH HeldOut|Training|Templates|Bridges N [intros|needles|questions|words|prose] [--failures] [--loss]");
+    Console.Error.WriteLine("usage: Sdtp.DenseRetrieval MODEL_DIR LENGTH HeldOut|Training|Development|Templates|Bridges N [intros|needles|questions|words|prose] [--failures] [--loss]");
     return 2;
 }
-SampleSources? sources = positional.Length == 5 ? SampleSources.HoldingOut(positional[4]) : null;
+bool development = split == TemplateSplit.Development && !templates;
+SampleSources? sources = positional.Length == 5 ? SampleSources.HoldingOut(positional[4]) : development ? SampleSources.Development : null;
 IEnumerable<IEvalTask> tasks = templates ? TaskSuite.All : RulerSuite.Families(sources is null ? split : TemplateSplit.Training, sources: sources);
 using var model = HuggingFaceCheckpoint.Load(positional[0], TorchSharp.torch.CPU);
 model.eval();
@@ -43,14 +47,16 @@ foreach (var task in tasks.Where(t => t.IsRetrieval))
     var failures = new List<(string Kind, string Line)>();
     for (int i = 0; i < count; i++)
     {
-        var sample = TaskSuite.EvaluationSample(task, length, 0.05 + 0.9 * i / Math.Max(1, count - 1), i);
+        double depth = 0.05 + 0.9 * i / Math.Max(1, count - 1);
+        var sample = development ? TaskSuite.ValidationSample(task, length, depth, i) : TaskSuite.EvaluationSample(task, length, depth, i);
         if (showLoss) loss += AnswerLoss(model, tokenizer, sample);
         if (Answers.ExactMatch(model, tokenizer, sample)) { right++; continue; }
         if (!showFailures) continue;
         var output = Answers.Generate(model, tokenizer, sample);
         failures.Add((FailureKind(sample, output), "    " + WantAndGot(sample, output)));
     }
-    Console.WriteLine($"{task.Name}{(sources is null ? "" : " with held-out " + positional[4])} @ {length}: {right}/{count}" +
+    string variant = development ? " with development phrasings" : sources is null ? "" : " with held-out " + positional[4];
+    Console.WriteLine($"{task.Name}{variant} @ {length}: {right}/{count}" +
         (showLoss ? $"  answer loss {loss / count:F3}" : ""));
     if (failures.Count == 0) continue;
     Console.WriteLine("  wrong answers by first item: " + string.Join(", ", failures.GroupBy(f => f.Kind).OrderByDescending(g => g.Count()).Select(g => $"{g.Key} {g.Count()}")));

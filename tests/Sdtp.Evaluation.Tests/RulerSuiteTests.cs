@@ -20,7 +20,11 @@ public class RulerSuiteTests
             Assert.True(set.Training.Count >= minimum, $"{name}: {set.Training.Count} training phrasings");
             Assert.True(set.HeldOut.Count >= minimum / 2, $"{name}: {set.HeldOut.Count} held-out phrasings");
             Assert.Empty(set.Training.Intersect(set.HeldOut));
+            if (name == "intros") continue;
+            Assert.True(set.Development.Count >= 4, $"{name}: {set.Development.Count} development phrasings");
+            Assert.Empty(set.Development.Intersect(set.Training.Concat(set.HeldOut)));
         }
+        Assert.Equal(Phrasings.VariableAssignments.Development.Count, Phrasings.VariableLinks.Development.Count);
         Assert.Equal(Phrasings.VariableAssignments.Training.Count, Phrasings.VariableLinks.Training.Count);
         Assert.Equal(Phrasings.VariableAssignments.HeldOut.Count, Phrasings.VariableLinks.HeldOut.Count);
     }
@@ -29,6 +33,8 @@ public class RulerSuiteTests
     public void No_held_out_phrasing_occurs_in_any_training_or_validation_sample_and_each_occurs_in_held_out_ones()
     {
         var heldOut = Phrasings.All.SelectMany(p => p.Value.HeldOut.Select(t => (Set: p.Key, Template: t, Pattern: Phrasings.TemplatePattern(t)))).ToList();
+        // Development phrasings may not reach training either: they are for comparing recipes on phrasings no run trained on.
+        var reserved = heldOut.Concat(Phrasings.All.SelectMany(p => p.Value.Development.Select(t => (Set: p.Key + " (development)", Template: t, Pattern: Phrasings.TemplatePattern(t))))).ToList();
         var trainer = new BaseModelTrainer(new BaseTrainingOptions { Mixture = TrainingMixture.Ruler, MultiKeyQuestions = 4 });
         var tokenizer = new Sdtp.Tokenization.ByteTokenizer();
         var seen = new HashSet<string>();
@@ -42,7 +48,7 @@ public class RulerSuiteTests
                 {
                     // Everything base training reads of the sample: its prompt, answer and the extra questions.
                     var text = tokenizer.Decode(trainer.TrainingSequence(sample).Ids.Where(t => t >= 3).ToList());
-                    foreach (var (set, template, pattern) in heldOut)
+                    foreach (var (set, template, pattern) in reserved)
                         Assert.False(pattern.IsMatch(text), $"held-out {set} phrasing '{template}' occurs in a training-stream {task.Name} sample: {pattern.Match(text).Value}");
                 }
             }
@@ -55,6 +61,24 @@ public class RulerSuiteTests
             }
         var unused = heldOut.Select(h => h.Template).Except(seen).ToList();
         Assert.True(unused.Count == 0, "held-out phrasings no held-out sample used: " + string.Join(" | ", unused));
+    }
+
+    [Fact]
+    public void Development_samples_ask_in_development_phrasings_with_training_words_and_prose()
+    {
+        var development = Phrasings.All.SelectMany(p => p.Value.Development).Select(Phrasings.TemplatePattern).ToList();
+        var tasks = RulerSuite.Families(TemplateSplit.Training, sources: SampleSources.Development).Where(t => t.IsRetrieval).ToList();
+        Assert.Equal(5, tasks.Count);
+        foreach (var task in tasks)
+            for (int i = 0; i < 30; i++)
+            {
+                var sample = TaskSuite.ValidationSample(task, 1024, 0.5, i);
+                var question = sample.Prompt[sample.QuestionStart..];
+                Assert.True(development.Any(p => p.IsMatch(question)), $"{task.Name}: '{question}' is no development question");
+                var needle = sample.Prompt[sample.NeedleOffsets[0]..];
+                Assert.True(development.Any(p => p.Match(needle) is { Success: true, Index: 0 }), $"{task.Name}: '{needle[..60]}' is no development needle");
+                Assert.DoesNotContain(sample.Expected, WordLists.HeldOutWords.Contains);
+            }
     }
 
     [Fact]
@@ -356,7 +380,7 @@ public class RulerSuiteTests
             var filled = PhrasingSet.Fill(needle, ("key", "KEYX"), ("value", "48213"), ("kind", "number"));
             Assert.Single(Regex.Matches(filled, "KEYX"));
             Assert.Single(Regex.Matches(filled, "48213"));
-            Assert.False(Phrasings.MatchesHeldOut(needle), needle);
+            Assert.False(Phrasings.MatchesReserved(needle), needle);
         }
         // Open words make nearly every frame new; the value between key and kind and the clause hand-over both occur.
         Assert.True(needles.Distinct().Count() > 500, $"{needles.Distinct().Count()} distinct needles of 600");
@@ -381,7 +405,7 @@ public class RulerSuiteTests
             var linked = PhrasingSet.Fill(link, ("var", "PCINA"), ("src", "VKDOK"));
             Assert.True(assigned.Contains("VKDOK") && assigned.Contains("48213"), assignment);
             Assert.True(linked.Contains("PCINA") && linked.Contains("VKDOK"), link);
-            Assert.False(Phrasings.MatchesHeldOut(assignment) || Phrasings.MatchesHeldOut(link), $"{assignment} | {link}");
+            Assert.False(Phrasings.MatchesReserved(assignment) || Phrasings.MatchesReserved(link), $"{assignment} | {link}");
             links.Add(link);
         }
         Assert.True(links.Count > 100, $"{links.Count} distinct links in 500 chains");

@@ -4,8 +4,8 @@ namespace Sdtp.Evaluation.Tasks.Ruler;
 /// Training phrasings built from parts (openers, relations, verbs, key/value order, question forms and answer cues), so
 /// that training sees thousands of surface forms instead of a few sentences and must learn to find the key and copy
 /// the value rather than memorise a frame. Only the training split composes; the held-out phrasings stay the fixed
-/// lists of <see cref="Phrasings"/>, and a composed template that matches one of them is drawn again
-/// (<see cref="Phrasings.MatchesHeldOut"/>). The parts avoid the held-out sentences' distinctive words and cues.
+/// lists of <see cref="Phrasings"/>, and a composed template that matches one of them, or a development phrasing, is
+/// drawn again (<see cref="Phrasings.MatchesReserved"/>). The parts avoid the held-out sentences' distinctive words and cues.
 /// </summary>
 public static class ComposedPhrasings
 {

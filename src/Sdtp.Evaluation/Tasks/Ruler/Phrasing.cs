@@ -8,6 +8,13 @@ public enum TemplateSplit
 
     /// <summary>Phrasings, key and value words and prose that nothing trained or tuned ever reads: evaluation only.</summary>
     HeldOut,
+
+    /// <summary>
+    /// Needle and question phrasings that neither training nor evaluation uses: what comparing training recipes reads,
+    /// so that choosing a recipe never reads the held-out phrasings. Only phrasings have this split; a development
+    /// sample's words, prose and intro are training's (<see cref="SampleSources.Development"/>).
+    /// </summary>
+    Development,
 }
 
 /// <summary>
@@ -22,7 +29,10 @@ public enum TemplateSplit
 /// </param>
 public sealed record PhrasingSet(IReadOnlyList<string> Training, IReadOnlyList<string> HeldOut, Func<Random, string>? Compose = null)
 {
-    // A composed phrasing that happens to match a held-out one is drawn again; a few tries always suffice with the
+    /// <summary>Phrasings for comparing recipes only (<see cref="TemplateSplit.Development"/>); none for intros.</summary>
+    public IReadOnlyList<string> Development { get; init; } = [];
+
+    // A composed phrasing that happens to match a held-out or development one is drawn again; a few tries always suffice with the
     // shipped parts, and the bound turns a bad part list into an error instead of a hang.
     private const int ComposeTries = 100;
 
@@ -34,7 +44,12 @@ public sealed record PhrasingSet(IReadOnlyList<string> Training, IReadOnlyList<s
     public const double ComposedShare = 0.75;
 
     /// <summary>The phrasings of <paramref name="split"/>.</summary>
-    public IReadOnlyList<string> For(TemplateSplit split) => split == TemplateSplit.Training ? Training : HeldOut;
+    public IReadOnlyList<string> For(TemplateSplit split) => split switch
+    {
+        TemplateSplit.Training => Training,
+        TemplateSplit.HeldOut => HeldOut,
+        _ => Development.Count > 0 ? Development : throw new InvalidOperationException($"no development phrasings for '{Training[0]}'s set"),
+    };
 
     /// <summary>A random phrasing of <paramref name="split"/>.</summary>
     public string Pick(TemplateSplit split, Random random)
@@ -44,12 +59,12 @@ public sealed record PhrasingSet(IReadOnlyList<string> Training, IReadOnlyList<s
         return set[random.Next(set.Count)];
     }
 
-    /// <summary>A phrasing from <paramref name="compose"/> that matches no held-out phrasing (drawn again while it does).</summary>
+    /// <summary>A phrasing from <paramref name="compose"/> that matches no held-out or development phrasing (drawn again while it does).</summary>
     public static string Composed(Func<Random, string> compose, Random random)
     {
         for (int i = 0; i < ComposeTries; i++)
-            if (compose(random) is var composed && !Phrasings.MatchesHeldOut(composed)) return composed;
-        throw new InvalidOperationException($"{ComposeTries} composed phrasings in a row match held-out ones: the parts overlap the held-out sentences");
+            if (compose(random) is var composed && !Phrasings.MatchesReserved(composed)) return composed;
+        throw new InvalidOperationException($"{ComposeTries} composed phrasings in a row match held-out or development ones: the parts overlap those sentences");
     }
 
     /// <summary><paramref name="template"/> with every <c>{name}</c> replaced by its value.</summary>

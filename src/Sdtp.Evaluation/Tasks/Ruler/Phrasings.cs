@@ -5,7 +5,8 @@ namespace Sdtp.Evaluation.Tasks.Ruler;
 /// <summary>
 /// Every phrasing of the suite, written for this project. Each set's held-out phrasings share no sentence frame with its
 /// training ones (a test checks that no held-out template occurs in any training or validation sample), so held-out
-/// evaluation asks the model to retrieve in words it was never trained on. Slots: <c>{key}</c>, <c>{key2}</c>,
+/// evaluation asks the model to retrieve in words it was never trained on. The needle and question sets also hold a few
+/// development phrasings, in neither split, for comparing training recipes without reading the held-out ones. Slots: <c>{key}</c>, <c>{key2}</c>,
 /// <c>{value}</c>, <c>{kind}</c> (number, word or code), <c>{kinds}</c> (its plural), <c>{var}</c>, <c>{src}</c>.
 /// </summary>
 public static class Phrasings
@@ -54,7 +55,18 @@ public static class Phrasings
             "{key} was given {value} as its {kind}.",
             "Take note: {value} serves as the {kind} of {key}.",
         ],
-        ComposedPhrasings.KeyValueNeedle);
+        ComposedPhrasings.KeyValueNeedle)
+    {
+        Development =
+        [
+            "Our notes show that {key} is tied up with the {kind} {value}.",
+            "The {kind} on file for {key} happens to be {value}.",
+            "Should anyone ask about {key}, its {kind} is {value}.",
+            "{value} - that is the {kind} we use for {key}.",
+            "When it comes to {key}, the {kind} is {value}.",
+            "Against the name {key} stands the {kind} {value}.",
+        ],
+    };
 
     /// <summary>A question about one key (single and multi-key); it ends where the answer begins.</summary>
     public static PhrasingSet SingleQuestions { get; } = new(
@@ -80,7 +92,16 @@ public static class Phrasings
             "I need the {kind} stored for {key}. That {kind} is",
             "Which {kind} did the passage attach to {key}? Response:",
         ],
-        ComposedPhrasings.SingleQuestion);
+        ComposedPhrasings.SingleQuestion)
+    {
+        Development =
+        [
+            "Going back to the text, which {kind} did {key} have? The {kind} was",
+            "Do you remember the {kind} that {key} had? Yes, it was",
+            "Name the {kind} we noted for {key}. We noted",
+            "What {kind} sits next to {key} in the text? It says",
+        ],
+    };
 
     /// <summary>A question about every value of one key (multi-value).</summary>
     public static PhrasingSet MultiValueQuestions { get; } = new(
@@ -100,7 +121,16 @@ public static class Phrasings
             "I need all the {kinds} stored for {key}. Those {kinds} are",
             "Which {kinds} did the passage attach to {key}? Response:",
         ],
-        ComposedPhrasings.MultiValueQuestion);
+        ComposedPhrasings.MultiValueQuestion)
+    {
+        Development =
+        [
+            "Going back to the text, which {kinds} did {key} have? They were",
+            "Do you remember every {kind} that {key} had? Yes, they were",
+            "Name all the {kinds} we noted for {key}. We noted",
+            "What {kinds} sit next to {key} in the text? It says",
+        ],
+    };
 
     /// <summary>A question about two keys at once (multi-query).</summary>
     public static PhrasingSet MultiQueryQuestions { get; } = new(
@@ -120,7 +150,16 @@ public static class Phrasings
             "I need the {kinds} stored for {key} and {key2}. Those {kinds} are",
             "Which {kinds} did the passage attach to {key} and {key2}? Response:",
         ],
-        ComposedPhrasings.MultiQueryQuestion);
+        ComposedPhrasings.MultiQueryQuestion)
+    {
+        Development =
+        [
+            "Going back to the text, which {kinds} did {key} and {key2} have? They were",
+            "Do you remember the {kinds} that {key} and {key2} had? Yes, they were",
+            "Name the {kinds} we noted for {key} and {key2}. We noted",
+            "What {kinds} sit next to {key} and {key2} in the text? It says",
+        ],
+    };
 
     /// <summary>The first link of a variable chain: a variable set to a value. Index i goes with <see cref="VariableLinks"/>[i].</summary>
     public static PhrasingSet VariableAssignments { get; } = new(
@@ -139,7 +178,10 @@ public static class Phrasings
             "{var} is defined as {value}.",
             "Put the number {value} into {var}.",
             "We now say {var} stands for {value}.",
-        ]);
+        ])
+    {
+        Development = ["{var} starts off at {value}.", "Fill {var} with {value}.", "From now on {var} means {value}.", "{var} is loaded with {value}."],
+    };
 
     /// <summary>Every later link of a chain: a variable set to another one. Index i goes with <see cref="VariableAssignments"/>[i].</summary>
     public static PhrasingSet VariableLinks { get; } = new(
@@ -158,7 +200,10 @@ public static class Phrasings
             "{var} is defined as {src}.",
             "Put the contents of {src} into {var}.",
             "We now say {var} stands for {src}.",
-        ]);
+        ])
+    {
+        Development = ["{var} starts off equal to {src}.", "Fill {var} with what {src} has.", "From now on {var} means {src}.", "{var} is loaded from {src}."],
+    };
 
     /// <summary>A question about every variable a value reaches (variable tracking).</summary>
     public static PhrasingSet VariableQuestions { get; } = new(
@@ -178,15 +223,24 @@ public static class Phrasings
             "I need every variable that stores {value}. Those variables are",
             "Which variables did the passage give the value {value}? Response:",
         ],
-        ComposedPhrasings.VariableQuestion);
+        ComposedPhrasings.VariableQuestion)
+    {
+        Development =
+        [
+            "Going back to the text, which variables ended up as {value}? They were",
+            "Do you remember every variable set to {value}? Yes, they were",
+            "Name the variables we filled with {value}. We filled",
+            "What variables end with the value {value}? It says",
+        ],
+    };
 
     /// <summary>
-    /// Whether <paramref name="text"/> (a sample or a template) contains a held-out phrasing: its fixed words in order,
-    /// each slot standing for 1-40 characters.
+    /// Whether <paramref name="text"/> (a sample or a template) contains a held-out or development phrasing, which no
+    /// training draw may: its fixed words in order, each slot standing for 1-40 characters.
     /// </summary>
-    public static bool MatchesHeldOut(string text) => HeldOutPatterns.Value.Any(p => p.IsMatch(text));
+    public static bool MatchesReserved(string text) => ReservedPatterns.Value.Any(p => p.IsMatch(text));
 
-    /// <summary>The pattern <see cref="MatchesHeldOut"/> looks for: <paramref name="template"/>'s text between its slots.</summary>
+    /// <summary>The pattern <see cref="MatchesReserved"/> looks for: <paramref name="template"/>'s text between its slots.</summary>
     public static Regex TemplatePattern(string template) =>
         new(string.Join(".{1,40}?", Regex.Split(template, "\\{[a-z0-9]+\\}").Select(Regex.Escape)), RegexOptions.Compiled);
 
@@ -204,5 +258,5 @@ public static class Phrasings
     };
 
     // After All: static initialisers run in order.
-    private static readonly Lazy<Regex[]> HeldOutPatterns = new(() => All.Values.SelectMany(set => set.HeldOut).Select(TemplatePattern).ToArray());
+    private static readonly Lazy<Regex[]> ReservedPatterns = new(() => All.Values.SelectMany(set => set.HeldOut.Concat(set.Development)).Select(TemplatePattern).ToArray());
 }

@@ -34,7 +34,7 @@ public sealed class ProseCorpus
     private ProseCorpus(IReadOnlyList<string> sentences) => Sentences = sentences;
 
     /// <summary>The corpus of <paramref name="split"/>, loaded once per process.</summary>
-    public static ProseCorpus For(TemplateSplit split) => split == TemplateSplit.Training ? Training.Value : HeldOut.Value;
+    public static ProseCorpus For(TemplateSplit split) => split == TemplateSplit.HeldOut ? HeldOut.Value : Training.Value;
 
     /// <summary>The directory the files are read from.</summary>
     public static string Directory => Environment.GetEnvironmentVariable(DirectoryVariable) is { Length: > 0 } dir ? dir : DefaultDirectory;
@@ -50,7 +50,7 @@ public sealed class ProseCorpus
     public static ProseCorpus Load(TemplateSplit split, string? directory = null)
     {
         directory ??= Directory;
-        var files = split == TemplateSplit.Training ? TrainingFiles : HeldOutFiles;
+        var files = split == TemplateSplit.HeldOut ? HeldOutFiles : TrainingFiles;
         var missing = files.Where(f => !File.Exists(Path.Combine(directory, f))).ToList();
         if (missing.Count > 0)
             throw new FileNotFoundException(

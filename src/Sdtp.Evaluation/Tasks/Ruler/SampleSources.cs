@@ -9,6 +9,12 @@ public sealed record SampleSources(TemplateSplit Intros, TemplateSplit Needles, 
     /// <summary>Everything from <paramref name="split"/>.</summary>
     public static SampleSources All(TemplateSplit split) => new(split, split, split, split, split);
 
+    /// <summary>
+    /// Training sources with development needles and questions (<see cref="TemplateSplit.Development"/>): phrasings no
+    /// training run reads, for comparing recipes without reading the held-out phrasings.
+    /// </summary>
+    public static SampleSources Development { get; } = All(TemplateSplit.Training) with { Needles = TemplateSplit.Development, Questions = TemplateSplit.Development };
+
     /// <summary>The ingredient names <see cref="HoldingOut"/> takes.</summary>
     public static IReadOnlyList<string> Ingredients { get; } = ["intros", "needles", "questions", "words", "prose"];
 
