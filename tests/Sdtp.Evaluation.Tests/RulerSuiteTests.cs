@@ -34,7 +34,7 @@ public class RulerSuiteTests
     {
         var heldOut = Phrasings.All.SelectMany(p => p.Value.HeldOut.Select(t => (Set: p.Key, Template: t, Pattern: Phrasings.TemplatePattern(t)))).ToList();
         // Development phrasings may not reach training either: they are for comparing recipes on phrasings no run trained on.
-        var reserved = heldOut.Concat(Phrasings.All.SelectMany(p => p.Value.Development.Select(t => (Set: p.Key + " (development)", Template: t, Pattern: Phrasings.TemplatePattern(t))))).ToList();
+        var reserved = heldOut.Concat(Phrasings.All.SelectMany(p => p.Value.Development.Select(t => (Set: p.Key + " development", Template: t, Pattern: Phrasings.TemplatePattern(t))))).ToList();
         var trainer = new BaseModelTrainer(new BaseTrainingOptions { Mixture = TrainingMixture.Ruler, MultiKeyQuestions = 4 });
         var tokenizer = new Sdtp.Tokenization.ByteTokenizer();
         var seen = new HashSet<string>();
@@ -49,7 +49,7 @@ public class RulerSuiteTests
                     // Everything base training reads of the sample: its prompt, answer and the extra questions.
                     var text = tokenizer.Decode(trainer.TrainingSequence(sample).Ids.Where(t => t >= 3).ToList());
                     foreach (var (set, template, pattern) in reserved)
-                        Assert.False(pattern.IsMatch(text), $"held-out {set} phrasing '{template}' occurs in a training-stream {task.Name} sample: {pattern.Match(text).Value}");
+                        Assert.False(pattern.IsMatch(text), $"reserved {set} phrasing '{template}' occurs in a training-stream {task.Name} sample: {pattern.Match(text).Value}");
                 }
             }
         // The check can fail: held-out samples do contain every held-out phrasing.

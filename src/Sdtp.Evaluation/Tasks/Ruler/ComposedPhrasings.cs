@@ -163,9 +163,11 @@ public static class ComposedPhrasings
     public static string AdjacentKeyValueNeedle(Random random) =>
         Capitalize(Pick(Openers, random)) + "{key}" + Pick(AdjacentSeparators, random) + "{value}" + Pick(Endings, random);
 
+    // Where FillOpenWords puts a word of the open vocabulary.
+    private const string OpenWordSlot = "{open}";
+
     // Asks whose verb and participle are open words ("Dravel the code mossed for {key}."), as a request may be worded
     // with any verb: one ask in four of the key-value families.
-    private const string OpenAskSlot = "{open}";
     private static readonly string[] OpenSingleAsks = ["{open} the {kind} {open} {rel} {key}.", "{open} me the {kind} of {key}.", "{open} the {q}{kind} {rel} {key}?"];
     private static readonly string[] OpenMultiValueAsks = ["{open} every {kind} {open} {rel} {key}.", "{open} all the {kinds} of {key}."];
     private static readonly string[] OpenMultiQueryAsks = ["{open} the {kinds} {open} {rel} {key} and {key2}.", "{open} me the {kinds} of {key} and {key2}."];
@@ -194,7 +196,7 @@ public static class ComposedPhrasings
 
     private static string FillOpenWords(string template, Random random)
     {
-        var parts = template.Split(OpenAskSlot);
+        var parts = template.Split(OpenWordSlot);
         return string.Concat(parts.Skip(1).Select(part => WordLists.OpenWord(random) + part).Prepend(parts[0]));
     }
 

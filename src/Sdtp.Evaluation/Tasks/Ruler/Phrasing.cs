@@ -32,8 +32,8 @@ public sealed record PhrasingSet(IReadOnlyList<string> Training, IReadOnlyList<s
     /// <summary>Phrasings for comparing recipes only (<see cref="TemplateSplit.Development"/>); none for intros.</summary>
     public IReadOnlyList<string> Development { get; init; } = [];
 
-    // A composed phrasing that happens to match a held-out or development one is drawn again; a few tries always suffice with the
-    // shipped parts, and the bound turns a bad part list into an error instead of a hang.
+    // A composed phrasing that happens to match a held-out or development one is drawn again; a few tries always
+    // suffice with the shipped parts, and the bound turns a bad part list into an error instead of a hang.
     private const int ComposeTries = 100;
 
     /// <summary>

@@ -6,8 +6,9 @@ namespace Sdtp.Evaluation.Tasks.Ruler;
 /// Every phrasing of the suite, written for this project. Each set's held-out phrasings share no sentence frame with its
 /// training ones (a test checks that no held-out template occurs in any training or validation sample), so held-out
 /// evaluation asks the model to retrieve in words it was never trained on. The needle and question sets also hold a few
-/// development phrasings, in neither split, for comparing training recipes without reading the held-out ones. Slots: <c>{key}</c>, <c>{key2}</c>,
-/// <c>{value}</c>, <c>{kind}</c> (number, word or code), <c>{kinds}</c> (its plural), <c>{var}</c>, <c>{src}</c>.
+/// development phrasings, in neither split, for comparing training recipes without reading the held-out ones. Slots:
+/// <c>{key}</c>, <c>{key2}</c>, <c>{value}</c>, <c>{kind}</c> (number, word or code), <c>{kinds}</c> (its plural),
+/// <c>{var}</c>, <c>{src}</c>.
 /// </summary>
 public static class Phrasings
 {
