@@ -220,7 +220,7 @@ public static class ComposedPhrasings
     }
 
     /// <summary>Chance that a frame word of a composed key-value needle or question is replaced by an open word.</summary>
-    public const double SubstitutedWordShare = 0.1;
+    public const double SubstitutedWordShare = 0.2;
 
     // Any frame word may be one that training never showed: each word of the template that is not a slot is replaced,
     // with probability SubstitutedWordShare, by an open word (its capital and trailing punctuation kept). A question
