@@ -43,6 +43,9 @@ public sealed record PhrasingSet(IReadOnlyList<string> Training, IReadOnlyList<s
     /// </summary>
     public const double ComposedShare = 0.75;
 
+    /// <summary>Whether one draw of <paramref name="split"/> is composed: a training draw, <see cref="ComposedShare"/> of the time.</summary>
+    public static bool ComposesDraw(TemplateSplit split, Random random) => split == TemplateSplit.Training && random.NextDouble() < ComposedShare;
+
     /// <summary>The phrasings of <paramref name="split"/>.</summary>
     public IReadOnlyList<string> For(TemplateSplit split) => split switch
     {
@@ -54,7 +57,7 @@ public sealed record PhrasingSet(IReadOnlyList<string> Training, IReadOnlyList<s
     /// <summary>A random phrasing of <paramref name="split"/>.</summary>
     public string Pick(TemplateSplit split, Random random)
     {
-        if (split == TemplateSplit.Training && Compose is { } compose && random.NextDouble() < ComposedShare) return Composed(compose, random);
+        if (Compose is { } compose && ComposesDraw(split, random)) return Composed(compose, random);
         var set = For(split);
         return set[random.Next(set.Count)];
     }

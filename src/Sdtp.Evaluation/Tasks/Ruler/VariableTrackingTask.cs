@@ -36,7 +36,7 @@ public sealed class VariableTrackingTask(TemplateSplit split) : RulerTask(split)
     // rest, and every held-out chain, use one fixed pair of sentences. A held-out chain draws exactly what it always did.
     private (string Assignment, string Link) ChainTemplates(Random random)
     {
-        if (Sources.Needles == TemplateSplit.Training && random.NextDouble() < PhrasingSet.ComposedShare) return ComposedPhrasings.VariableChain(random);
+        if (PhrasingSet.ComposesDraw(Sources.Needles, random)) return ComposedPhrasings.VariableChain(random);
         int template = random.Next(Phrasings.VariableAssignments.For(Sources.Needles).Count);
         return (Phrasings.VariableAssignments.For(Sources.Needles)[template], Phrasings.VariableLinks.For(Sources.Needles)[template]);
     }
