@@ -393,10 +393,11 @@ public class RulerSuiteTests
     }
 
     [Fact]
-    public void Composed_variable_chains_fill_their_own_slots_vary_and_never_read_as_a_held_out_sentence()
+    public void Composed_variable_chains_and_questions_fill_their_own_slots_vary_with_open_words_and_never_read_as_a_reserved_sentence()
     {
         var random = new Random(5);
         var links = new HashSet<string>();
+        var templates = new HashSet<string>();
         for (int i = 0; i < 500; i++)
         {
             var (assignment, link) = ComposedPhrasings.VariableChain(random);
@@ -407,8 +408,19 @@ public class RulerSuiteTests
             Assert.True(linked.Contains("PCINA") && linked.Contains("VKDOK"), link);
             Assert.False(Phrasings.MatchesReserved(assignment) || Phrasings.MatchesReserved(link), $"{assignment} | {link}");
             links.Add(link);
+            templates.Add(assignment);
+            templates.Add(link);
         }
         Assert.True(links.Count > 100, $"{links.Count} distinct links in 500 chains");
+        // Open words stand for frame words in chains and in the questions about them, as in the key-value families.
+        var questions = Enumerable.Range(0, 500).Select(_ => PhrasingSet.Composed(ComposedPhrasings.VariableQuestion, random)).ToList();
+        foreach (var texts in new[] { templates.ToList(), questions })
+        {
+            var words = texts.SelectMany(t => Regex.Matches(t.ToLowerInvariant(), "[a-z]+").Select(m => m.Value)).GroupBy(w => w).ToList();
+            Assert.True(words.Count(g => g.Count() == 1) > 100, $"{words.Count(g => g.Count() == 1)} words occur once");
+            Assert.DoesNotContain(words, g => WordLists.HeldOutWords.Contains(g.Key));
+        }
+        Assert.All(questions, q => Assert.False(Phrasings.MatchesReserved(q), q));
     }
 
     [Fact]

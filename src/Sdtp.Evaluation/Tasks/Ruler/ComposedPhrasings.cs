@@ -101,12 +101,13 @@ public static class ComposedPhrasings
 
     /// <summary>
     /// The two needle templates of one variable chain: its first variable set to <c>{value}</c>, then each later
-    /// <c>{var}</c> set to the one before, <c>{src}</c>; each with its own opener and ending, neither a held-out phrasing.
+    /// <c>{var}</c> set to the one before, <c>{src}</c>; each with its own opener and ending and its own open frame words
+    /// (<see cref="SubstitutedWordShare"/>), neither a held-out or development phrasing.
     /// </summary>
     public static (string Assignment, string Link) VariableChain(Random random)
     {
         var (toValue, toVariable) = random.Next(5) == 0 ? OpenVariableForm(random) : VariableForms[random.Next(VariableForms.Length)];
-        string Needle(string body, Random r) => Capitalize(Pick(VariableOpeners, r) + body) + Pick(VariableEndings, r);
+        string Needle(string body, Random r) => SubstituteFrameWords(Capitalize(Pick(VariableOpeners, r) + body) + Pick(VariableEndings, r), r, keepLast: false);
         return (PhrasingSet.Composed(r => Needle(toValue, r), random), PhrasingSet.Composed(r => Needle(toVariable, r), random));
     }
 
@@ -167,10 +168,11 @@ public static class ComposedPhrasings
     private const string OpenWordSlot = "{open}";
 
     // Asks whose verb and participle are open words ("Dravel the code mossed for {key}."), as a request may be worded
-    // with any verb: one ask in four of the key-value families.
+    // with any verb: one ask in four of every family.
     private static readonly string[] OpenSingleAsks = ["{open} the {kind} {open} {rel} {key}.", "{open} me the {kind} of {key}.", "{open} the {q}{kind} {rel} {key}?"];
     private static readonly string[] OpenMultiValueAsks = ["{open} every {kind} {open} {rel} {key}.", "{open} all the {kinds} of {key}."];
     private static readonly string[] OpenMultiQueryAsks = ["{open} the {kinds} {open} {rel} {key} and {key2}.", "{open} me the {kinds} of {key} and {key2}."];
+    private static readonly string[] OpenVariableAsks = ["{open} every variable {open} {value}.", "{open} the variables that {open} {value}?", "Which variables {open} {value}?", "{open} me each name {open} {value}."];
 
     /// <summary>A question about one key, ending where the answer begins.</summary>
     public static string SingleQuestion(Random random) => Question(SingleAsks, SingleCues, random, OpenSingleAsks);
@@ -182,14 +184,14 @@ public static class ComposedPhrasings
     public static string MultiQueryQuestion(Random random) => Question(MultiQueryAsks, PluralCues, random, OpenMultiQueryAsks);
 
     /// <summary>A question about every variable that holds a value.</summary>
-    public static string VariableQuestion(Random random) => Question(VariableAsks, VariableCues, random, openAsks: null);
+    public static string VariableQuestion(Random random) => Question(VariableAsks, VariableCues, random, OpenVariableAsks);
 
     /// <summary>An opening line.</summary>
     public static string Intro(Random random) => (Pick(IntroOpenings, random) + " " + Pick(IntroFollowUps, random)).TrimEnd();
 
-    private static string Question(string[] asks, string[] cues, Random random, string[]? openAsks)
+    private static string Question(string[] asks, string[] cues, Random random, string[] openAsks)
     {
-        string ask = openAsks is not null && random.Next(4) == 0 ? FillOpenWords(Pick(openAsks, random), random) : Pick(asks, random);
+        string ask = random.Next(4) == 0 ? FillOpenWords(Pick(openAsks, random), random) : Pick(asks, random);
         string question = Parts(Pick(QuestionPrefixes, random) + Capitalize(ask) + " " + (random.Next(OpenCueOneIn) == 0 ? OpenCue(random) : Pick(cues, random)), random);
         return SubstituteFrameWords(question, random, keepLast: true);
     }
@@ -219,8 +221,8 @@ public static class ComposedPhrasings
         return Capitalize(words) + Pick(OpenCueEnds, random);
     }
 
-    /// <summary>Chance that a frame word of a composed key-value needle or question is replaced by an open word.</summary>
-    public const double SubstitutedWordShare = 0.2;
+    /// <summary>Chance that a frame word of a composed needle, variable link or question is replaced by an open word.</summary>
+    public const double SubstitutedWordShare = 0.3;
 
     // Any frame word may be one that training never showed: each word of the template that is not a slot is replaced,
     // with probability SubstitutedWordShare, by an open word (its capital and trailing punctuation kept). A question
