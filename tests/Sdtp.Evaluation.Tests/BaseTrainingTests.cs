@@ -83,7 +83,7 @@ public class BaseTrainingTests
     {
         var sample = new MultiKeyTask(4, 4).Generate(300, 0.5, new Random(3));
         var trainer = new BaseModelTrainer(new BaseTrainingOptions { MultiKeyQuestions = 3, ContextLossWeight = 0.1 });
-        var (ids, weights) = trainer.TrainingSequence(sample);
+        var (ids, weights, _) = trainer.TrainingSequence(sample);
 
         var tokenizer = new ByteTokenizer();
         var text = tokenizer.Decode(ids.Skip(1).SkipLast(1).ToList()); // without BOS and EOS
@@ -106,8 +106,8 @@ public class BaseTrainingTests
     {
         var sample = new MultiKeyTask(4, 4).Generate(300, 0.5, new Random(3));
         var options = new BaseTrainingOptions { MultiKeyQuestions = 2, ContextLossWeight = 0.02 };
-        var (ids, weights) = new BaseModelTrainer(options).TrainingSequence(sample);
-        var (_, usual) = new BaseModelTrainer(options with { ContextLossWeight = 0.1 }).TrainingSequence(sample);
+        var (ids, weights, _) = new BaseModelTrainer(options).TrainingSequence(sample);
+        var (_, usual, _) = new BaseModelTrainer(options with { ContextLossWeight = 0.1 }).TrainingSequence(sample);
 
         // The same tokens carry weight 1 (answers, EOS); every other token carries the context weight.
         Assert.Equal(usual.Select(w => w == 1f), weights.Select(w => w == 1f));
@@ -189,6 +189,61 @@ public class BaseTrainingTests
         Assert.InRange(packedFill / 20, 0.78, 1.0);
         Assert.Equal("false", plain.RunDefinition()["--pack"]);
         Assert.Equal("true", packing.RunDefinition()["--pack"]);
+    }
+
+    [Fact]
+    public void A_list_answer_avoids_at_each_later_item_the_token_that_would_repeat_an_earlier_one()
+    {
+        var tokenizer = new ByteTokenizer();
+        var separator = tokenizer.Encode(", ");
+        IEnumerable<(int, char)> Avoided(string answer) =>
+            RepeatedItems.Avoided(tokenizer.Encode(answer), separator).Select(a => (a.Position, (char)(a.Token - ByteTokenizer.ByteOffset)));
+
+        // "4873" parts from "4821" at its third character; "1185" from both at its first ('4' once, not twice).
+        Assert.Equal([(9, '2'), (13, '4')], Avoided(" 4821, 4873, 1185"));
+        Assert.Empty(Avoided(" 4821"));
+        // An item that is all of an earlier one's start has no token to avoid, nor an item equal to an earlier one.
+        Assert.Empty(Avoided(" ab, abc, ab"));
+    }
+
+    [Fact]
+    public void Avoided_tokens_sit_on_answer_tokens_that_differ_from_them_in_single_and_packed_rows()
+    {
+        var options = new BaseTrainingOptions { Mixture = TrainingMixture.Ruler, Lengths = [512], MaxKeys = [6], KeyDrill = [0.3], MultiKeyQuestions = 6, PackRows = true, AvoidRepeatsWeight = 1 };
+        var trainer = new BaseModelTrainer(options);
+        var sample = TaskSuite.TrainingSample(TaskSuite.ByName("niah_multivalue@train"), 512, 0.3, 0);
+        var row = trainer.TrainingSequence(sample);
+        Assert.NotEmpty(row.Avoided);
+        var rows = Enumerable.Range(0, 4).SelectMany(step => trainer.DrawBatch(0, new Random(step))).Append(row).ToList();
+        Assert.Contains(rows, r => r.Avoided.Count > 0 && r.Avoided.Max(a => a.Position) > rows[0].Ids.Length / 2);
+        Assert.All(rows, r => Assert.All(r.Avoided, a =>
+        {
+            Assert.Equal(1f, r.Weights[a.Position]);
+            Assert.NotEqual(r.Ids[a.Position], a.Token);
+        }));
+        Assert.Equal("1", trainer.RunDefinition()["--avoid-repeats"]);
+        Assert.Equal("0", new BaseModelTrainer(new BaseTrainingOptions()).RunDefinition()["--avoid-repeats"]);
+    }
+
+    [Fact]
+    public void The_repeat_loss_reads_each_avoided_token_where_it_is_predicted_and_its_gradient_lowers_it()
+    {
+        using var scope = TorchSharp.torch.NewDisposeScope();
+        TorchSharp.torch.manual_seed(3);
+        // Two rows of 6 tokens: logits at positions 0-4 predict tokens 1-5.
+        var logits = TorchSharp.torch.randn(2, 5, 11).requires_grad_(true);
+        var rows = new[] { new TrainingRow(new int[6], new float[6], [(3, 7)]), new TrainingRow(new int[6], new float[6], [(5, 2), (1, 9)]) };
+        var logProbs = logits.log_softmax(-1);
+        var loss = RepeatedItems.Unlikelihood(logProbs, rows);
+        double P(int row, int position, int token) => logProbs[row, position - 1, token].exp().item<float>();
+        var expected = new[] { P(0, 3, 7), P(1, 5, 2), P(1, 1, 9) }.Select(p => -Math.Log(1 - p)).ToArray();
+        Assert.Equal(expected, loss.data<float>().Select(v => (double)v).ToArray(), (a, b) => Math.Abs(a - b) < 1e-5);
+
+        loss.sum().backward();
+        using (TorchSharp.torch.no_grad()) logits.sub_(logits.grad! * 5);
+        var after = logits.log_softmax(-1);
+        Assert.True(after[0, 2, 7].item<float>() < logProbs[0, 2, 7].item<float>());
+        Assert.True(after[1, 4, 2].item<float>() < logProbs[1, 4, 2].item<float>());
     }
 
     [Fact]

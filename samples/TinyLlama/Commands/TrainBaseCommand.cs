@@ -28,6 +28,7 @@ internal static class TrainBaseCommand
         var questions = new Option<int>("--multikey-questions") { Description = "questions answered after each multi-key training context", DefaultValueFactory = _ => 1 };
         var pack = new Option<bool>("--pack") { Description = "fill each batch row up to the longest row with further samples instead of padding it (about half again as many answers per step for the same compute)" };
         var contextWeight = new Option<double>("--context-weight") { Description = "weight of the next-token loss on the prompt's tokens, answers weighing 1 (lower puts more of each step into answering)", DefaultValueFactory = _ => 0.1 };
+        var avoidRepeats = new Option<double>("--avoid-repeats") { Description = "weight of an unlikelihood loss on each token that would start repeating an earlier item of a list answer (\"4821, 4821\"), an answer token weighing 1; default 0 (off)" };
         var decay = new Option<bool>("--lr-decay") { Description = "decay the learning rate linearly to zero at --max-steps" };
         var mixture = new Option<TrainingMixture>("--mixture") { Description = "training data: Templates (passkey, multikey, multivalue, grammar lm) or Ruler (the RULER-like families on training phrasings, grammar and prose haystacks, lm on both)", DefaultValueFactory = _ => TrainingMixture.Templates };
         var checkEvery = new Option<int>("--check-every") { Description = "steps between curriculum checks (each checks every retrieval task and saves)", DefaultValueFactory = _ => 50 };
@@ -35,7 +36,7 @@ internal static class TrainBaseCommand
         var widen = new Option<int>("--widen") { Description = "start from --start-from's model made this many times wider (hidden size, SwiGLU width, heads), computing the same logits", DefaultValueFactory = _ => 1 };
         var command = new Command("train-base", "Train the small byte-level default model on the tasks' training splits with a length curriculum.")
         {
-            output, minutes, steps, seed, stageSteps, learningRate, startFrom, lengths, maxKeys, restated, adjacent, drill, drillForms, taskWeights, questions, pack, contextWeight, decay, mixture, config, checkEvery, widen,
+            output, minutes, steps, seed, stageSteps, learningRate, startFrom, lengths, maxKeys, restated, adjacent, drill, drillForms, taskWeights, questions, pack, contextWeight, avoidRepeats, decay, mixture, config, checkEvery, widen,
         };
         command.SetAction(parse =>
         {
@@ -61,6 +62,8 @@ internal static class TrainBaseCommand
             CommonOptions.RequireAtLeastOne("--check-every", parse.GetValue(checkEvery));
             if (parse.GetValue(contextWeight) is var weight && (!double.IsFinite(weight) || weight < 0 || weight > 1))
                 throw new ArgumentException($"--context-weight must be between 0 and 1 (got {weight})");
+            if (parse.GetValue(avoidRepeats) is var avoid && (!double.IsFinite(avoid) || avoid < 0))
+                throw new ArgumentException($"--avoid-repeats must be 0 or more (got {avoid})");
             CommonOptions.RequireAtLeastOne("--widen", parse.GetValue(widen));
             if (parse.GetValue(widen) > 1 && parse.GetValue(startFrom) is null)
                 throw new ArgumentException("--widen needs --start-from: it widens a trained model (for a wider model from random weights give --config)");
@@ -87,6 +90,7 @@ internal static class TrainBaseCommand
                 DecayLearningRate = parse.GetValue(decay),
                 PackRows = parse.GetValue(pack),
                 ContextLossWeight = parse.GetValue(contextWeight),
+                AvoidRepeatsWeight = parse.GetValue(avoidRepeats),
                 Mixture = parse.GetValue(mixture),
                 CheckEvery = parse.GetValue(checkEvery),
                 WidenBy = parse.GetValue(widen),

@@ -60,6 +60,12 @@ public sealed record BaseTrainingOptions
     public int WarmupSteps { get; init; } = 100;
     /// <summary>Weight of the next-token loss on non-answer tokens (answer tokens weigh 1).</summary>
     public double ContextLossWeight { get; init; } = 0.1;
+
+    /// <summary>
+    /// Weight of the unlikelihood loss, -log(1 - p), on each token that would start repeating an earlier item of a list
+    /// answer (<see cref="RepeatedItems"/>), as an answer token's next-token loss weighs 1; 0 trains without it.
+    /// </summary>
+    public double AvoidRepeatsWeight { get; init; }
     /// <summary>Stop after this many steps whatever the curriculum says.</summary>
     public int MaxSteps { get; init; } = 6000;
     /// <summary>Stop after this long.</summary>
@@ -297,6 +303,8 @@ public sealed class BaseModelTrainer
         var tokenLoss = -logProbs.gather(-1, next).squeeze(-1);
         var w = weights.narrow(1, 1, width - 1);
         var loss = (tokenLoss * w).sum() / w.sum();
+        if (options.AvoidRepeatsWeight > 0 && sequences.Any(s => s.Avoided.Count > 0))
+            loss = loss + options.AvoidRepeatsWeight * RepeatedItems.Unlikelihood(logProbs, sequences).sum() / w.sum();
         loss.backward();
         nn.utils.clip_grad_norm_(model.DistinctParameters(), 1.0);
         optimizer.step();
@@ -310,14 +318,14 @@ public sealed class BaseModelTrainer
     /// each row is then filled up to the longest row with further samples drawn at half the room left (so the questions
     /// and answers they append still fit; one that does not is dropped and the row is left as it is).
     /// </summary>
-    public IReadOnlyList<(int[] Ids, float[] Weights)> DrawBatch(int stage, Random random)
+    public IReadOnlyList<TrainingRow> DrawBatch(int stage, Random random)
     {
         int length = options.Lengths[stage];
         int batch = Math.Max(2, options.BatchSize * 256 / Math.Max(256, length));
         var tasks = TrainingTasks(options.MaxKeys[stage], BridgeAt(stage));
         double drill = ShareAt(options.KeyDrill, stage);
         int sampleLength = (int)(length * (0.5 + random.NextDouble()));
-        (int[] Ids, float[] Weights) Draw(int promptLength)
+        TrainingRow Draw(int promptLength)
         {
             // Without a drill no extra number is drawn, so the stream is the one a run without the option trains on.
             var task = drill > 0 && random.NextDouble() < drill ? keyDrill : DrawTask(tasks, random);
@@ -328,15 +336,16 @@ public sealed class BaseModelTrainer
         int width = rows.Max(r => r.Ids.Length);
         for (int b = 0; b < rows.Count; b++)
         {
-            var (ids, weights) = (new List<int>(rows[b].Ids), new List<float>(rows[b].Weights));
+            var (ids, weights, avoided) = (new List<int>(rows[b].Ids), new List<float>(rows[b].Weights), new List<(int, int)>(rows[b].Avoided));
             while (width - ids.Count >= MinPackedLength)
             {
                 var extra = Draw((width - ids.Count) / 2);
                 if (ids.Count + extra.Ids.Length > width) break;
+                avoided.AddRange(extra.Avoided.Select(a => (ids.Count + a.Position, a.Token)));
                 ids.AddRange(extra.Ids);
                 weights.AddRange(extra.Weights);
             }
-            rows[b] = (ids.ToArray(), weights.ToArray());
+            rows[b] = new TrainingRow(ids.ToArray(), weights.ToArray(), avoided);
         }
         return rows;
     }
@@ -347,15 +356,17 @@ public sealed class BaseModelTrainer
     /// <summary>
     /// The token ids of a training sequence and each token's loss weight: the prompt, its answer (weight 1, the rest
     /// <see cref="BaseTrainingOptions.ContextLossWeight"/>), for multi-key up to <see cref="BaseTrainingOptions.MultiKeyQuestions"/>
-    /// questions in all, each answered, then EOS (weight 1).
+    /// questions in all, each answered, then EOS (weight 1); and where each list answer would repeat an earlier item.
     /// </summary>
-    public (int[] Ids, float[] Weights) TrainingSequence(TaskSample sample)
+    public TrainingRow TrainingSequence(TaskSample sample)
     {
         var ids = new List<int>(tokenizer.Encode(sample.Prompt, addBos: true));
         var weights = new List<float>(Enumerable.Repeat((float)options.ContextLossWeight, ids.Count));
+        var avoided = new List<(int, int)>();
         void Answer(string answer)
         {
             var answerIds = tokenizer.Encode(answer);
+            avoided.AddRange(RepeatedItems.Avoided(answerIds, ItemSeparator).Select(a => (ids.Count + a.Position, a.Token)));
             ids.AddRange(answerIds);
             weights.AddRange(Enumerable.Repeat(1f, answerIds.Count));
         }
@@ -370,8 +381,10 @@ public sealed class BaseModelTrainer
         }
         ids.Add(tokenizer.EosId!.Value);
         weights.Add(1f);
-        return (ids.ToArray(), weights.ToArray());
+        return new TrainingRow(ids.ToArray(), weights.ToArray(), avoided);
     }
+
+    private IReadOnlyList<int> ItemSeparator => tokenizer.Encode(RulerTask.ItemSeparator);
 
     /// <summary>Greedy exact match of each retrieval task at <paramref name="length"/> on held-out training-stream samples.</summary>
     public IReadOnlyDictionary<string, double> Check(LlamaForCausalLM model, int length, int stage)
@@ -457,6 +470,7 @@ public sealed class BaseModelTrainer
         ["--drill-forms"] = string.Join(' ', options.DrillForms.Distinct().Order()),
         ["--pack"] = options.PackRows ? "true" : "false",
         ["--context-weight"] = options.ContextLossWeight.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["--avoid-repeats"] = options.AvoidRepeatsWeight.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["--task-weights"] = string.Join(' ', options.TaskWeights.OrderBy(w => w.Key, StringComparer.Ordinal)
             .Select(w => w.Key + "=" + w.Value.ToString(System.Globalization.CultureInfo.InvariantCulture))),
     };

@@ -53,7 +53,10 @@ public abstract class RulerTask(TemplateSplit split) : IEvalTask
     }
 
     /// <summary>How training writes an answer: the values in order, comma-separated, after a space.</summary>
-    public static string AnswerText(IReadOnlyList<string> values) => " " + string.Join(", ", values);
+    public static string AnswerText(IReadOnlyList<string> values) => " " + string.Join(ItemSeparator, values);
+
+    /// <summary>What stands between the items of an answer with several values.</summary>
+    public const string ItemSeparator = ", ";
 
     /// <summary>
     /// <paramref name="count"/> keys (sharing words with the first) with distinct values of <paramref name="kind"/>, and
