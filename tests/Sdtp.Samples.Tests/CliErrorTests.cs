@@ -24,6 +24,7 @@ public class CliErrorTests
     [InlineData(new[] { "train-base", "--task-weights", "vt" }, "--task-weights: 'vt' is not NAME=WEIGHT (for example vt=4)")]
     [InlineData(new[] { "train-base", "--task-weights", "vt=2", "vt=3" }, "--task-weights: 'vt' is given twice")]
     [InlineData(new[] { "train-base", "--context-weight", "1.5" }, "--context-weight must be between 0 and 1 (got 1.5)")]
+    [InlineData(new[] { "train-base", "--avoid-repeats", "-1" }, "--avoid-repeats must be 0 or more (got -1)")]
     [InlineData(new[] { "train-base", "--drill-forms", "Lookups" }, "Cannot parse argument 'Lookups' for option '--drill-forms'")]
     [InlineData(new[] { "train-base", "--multikey-questions", "0" }, "--multikey-questions must be at least 1 (got 0)")]
     [InlineData(new[] { "train-base", "--widen", "2" }, "--widen needs --start-from: it widens a trained model")]
