@@ -15,7 +15,7 @@ using Sdtp.Tokenization;
 // INGREDIENT (intros, needles, questions, words or prose) scores the training phrasings with that one ingredient
 // held out: which of them a model fails on. --failures also sorts each family's wrong answers by what their first item
 // is (an expected value with the rest missing, another key's value, other text of the prompt, or nothing in the prompt:
-// a mis-copied or invented value) and prints them.
+// a mis-copied or invented value), counts those that write an expected item twice, and prints them.
 // Bridges scores the single needle and multi-key (2-4 keys) on N validation samples in the training bridges' forms
 // (TrainingBridge): as evaluated, every cue restated, every needle adjacent; whether a model learnt a bridge at all;
 // then N key-drill tables (KeyValueDrillTask), by the kind of question (DrillQuestion); --failures prints the drill's
@@ -45,6 +45,8 @@ foreach (var task in tasks.Where(t => t.IsRetrieval))
     int right = 0;
     double loss = 0;
     var failures = new List<(string Kind, string Line)>();
+    int repeating = 0;
+    bool lists = false;
     for (int i = 0; i < count; i++)
     {
         double depth = 0.05 + 0.9 * i / Math.Max(1, count - 1);
@@ -54,12 +56,15 @@ foreach (var task in tasks.Where(t => t.IsRetrieval))
         if (!showFailures) continue;
         var output = Answers.Generate(model, tokenizer, sample);
         failures.Add((FailureKind(sample, output), "    " + WantAndGot(sample, output)));
+        if (RepeatsAnItem(sample, output)) repeating++;
+        lists |= sample.Expected.Count > 1;
     }
     string variant = development ? " with development phrasings" : sources is null ? "" : " with held-out " + positional[4];
     Console.WriteLine($"{task.Name}{variant} @ {length}: {right}/{count}" +
         (showLoss ? $"  answer loss {loss / count:F3}" : ""));
     if (failures.Count == 0) continue;
-    Console.WriteLine("  wrong answers by first item: " + string.Join(", ", failures.GroupBy(f => f.Kind).OrderByDescending(g => g.Count()).Select(g => $"{g.Key} {g.Count()}")));
+    Console.WriteLine("  wrong answers by first item: " + string.Join(", ", failures.GroupBy(f => f.Kind).OrderByDescending(g => g.Count()).Select(g => $"{g.Key} {g.Count()}")) +
+        (lists ? $"; writing an expected item twice: {repeating}" : ""));
     foreach (var (_, line) in failures) Console.WriteLine(line);
 }
 return 0;
@@ -109,6 +114,11 @@ static int ScoreBridges(string directory, int length, int count, bool showFailur
 // Mean next-token loss of the sample's answer after its prompt, as eval scores language modelling.
 static double AnswerLoss(Sdtp.Modeling.LlamaForCausalLM model, ByteTokenizer tokenizer, TaskSample sample) =>
     Sdtp.Evaluation.AccuracyEvaluator.ContinuationLoss(model, tokenizer.Encode(sample.Prompt, addBos: true), tokenizer.Encode(sample.Answer));
+
+// Whether a wrong answer writes one of the expected items twice ("4821, 4821, 1185"): the repetition a small model falls
+// into when asked for several values.
+static bool RepeatsAnItem(TaskSample sample, string output) =>
+    sample.Expected.Any(e => System.Text.RegularExpressions.Regex.Matches(output, $@"(?<![\w-]){System.Text.RegularExpressions.Regex.Escape(e)}(?![\w-])").Count >= 2);
 
 // A wrong answer beside the expected one, on one line.
 static string WantAndGot(TaskSample sample, string output) => $"want [{sample.Answer}] got [{output.ReplaceLineEndings(" ")}]";
