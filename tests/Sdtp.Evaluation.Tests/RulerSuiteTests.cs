@@ -82,7 +82,7 @@ public class RulerSuiteTests
     }
 
     [Fact]
-    public void About_one_composed_question_in_two_ends_with_an_open_cue_of_training_words_that_no_list_holds()
+    public void About_one_composed_question_in_two_ends_with_an_open_cue_of_one_to_four_training_words_that_no_list_holds()
     {
         var random = new Random(11);
         var listed = new[] { "Answer:", "It is", "The {kind} is", "A:", "They are", "Values:", "Variables:", "Output:" };
@@ -90,11 +90,11 @@ public class RulerSuiteTests
         for (int i = 0; i < total; i++)
         {
             var cue = ComposedPhrasings.OpenCue(random);
-            Assert.Matches("^[A-Z][a-z]+( [a-z]+){0,2}(:| is| are| -| =|,)$", cue);
+            Assert.Matches("^[A-Z][a-z]+( [a-z]+){0,3}(:| is| are| -| =|,)?$", cue);
             Assert.DoesNotContain(cue, listed);
             Assert.All(cue.TrimEnd(':', '-', '=', ',').Split(' '), word => Assert.DoesNotContain(word.ToLowerInvariant(), WordLists.HeldOutWords));
             // A composed question ends with its cue; counted as open are those that end in none of the listed cues' last
-            // words: the open cues but those ending in " is" (6 of their 7 endings), so about 1/2 * 6/7 = 0.43.
+            // words: the open cues but those ending in " is" (8 of their 9 endings), so about 1/2 * 8/9 = 0.44.
             var question = ComposedPhrasings.SingleQuestion(random);
             if (!SingleCueEndings.Any(question.EndsWith)) open++;
         }

@@ -205,19 +205,19 @@ public static class ComposedPhrasings
     /// <summary>One composed question in this many ends with an <see cref="OpenCue"/> instead of one of the listed cues.</summary>
     public const int OpenCueOneIn = 2;
 
-    // How an open cue hands over to the answer.
-    private static readonly string[] OpenCueEnds = [":", ":", " is", " are", " -", " =", ","];
+    // How an open cue hands over to the answer: a sign, "is", "are", or nothing but its last open word.
+    private static readonly string[] OpenCueEnds = [":", ":", " is", " are", " -", " =", ",", "", ""];
 
     /// <summary>
-    /// A cue no list holds: one to three words of the open vocabulary (made-up or training-prose words, never held-out
-    /// ones), then a colon, "is", "are" or a sign. A listed cue can be learnt as a token to answer after; a cue that
-    /// changes from question to question teaches that whatever words close a question hand over to its answer, which
-    /// is what a phrasing never seen in training asks of the model.
+    /// A cue no list holds: one to four words of the open vocabulary (made-up or training-prose words, never held-out
+    /// ones), then a colon, "is", "are", a sign or nothing. A listed cue can be learnt as a token to answer after; a cue
+    /// that changes from question to question teaches that whatever words close a question hand over to its answer,
+    /// which is what a phrasing never seen in training asks of the model.
     /// </summary>
     public static string OpenCue(Random random)
     {
         string words = WordLists.OpenWord(random);
-        for (int extra = random.Next(3); extra > 0; extra--) words += " " + WordLists.OpenWord(random);
+        for (int extra = random.Next(4); extra > 0; extra--) words += " " + WordLists.OpenWord(random);
         return Capitalize(words) + Pick(OpenCueEnds, random);
     }
 
