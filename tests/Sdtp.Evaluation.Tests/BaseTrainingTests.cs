@@ -247,6 +247,23 @@ public class BaseTrainingTests
     }
 
     [Fact]
+    public void Mixed_lengths_train_each_step_at_one_of_them_and_are_part_of_the_run_definition()
+    {
+        var options = new BaseTrainingOptions { Mixture = TrainingMixture.Ruler, Lengths = [256], MaxKeys = [4] };
+        var mixed = new BaseModelTrainer(options with { MixedLengths = [256, 1024] });
+        // 16 rows at 256 tokens, 4 at 1024; a row's first sample within 50% of its step's length.
+        var batches = Enumerable.Range(0, 16).Select(step => mixed.DrawBatch(0, new Random(step))).ToList();
+        Assert.Contains(batches, b => b.Count == 16);
+        Assert.Contains(batches, b => b.Count == 4);
+        Assert.All(batches.Where(b => b.Count == 4), b => Assert.True(b.Max(r => r.Ids.Length) > 450, $"{b.Max(r => r.Ids.Length)} tokens at 1024"));
+        Assert.Equal("256 1024", mixed.RunDefinition()["--mix-lengths"]);
+
+        var plain = new BaseModelTrainer(options);
+        Assert.Equal("", plain.RunDefinition()["--mix-lengths"]);
+        Assert.All(Enumerable.Range(0, 3), step => Assert.Equal(16, plain.DrawBatch(0, new Random(step)).Count));
+    }
+
+    [Fact]
     public void The_learning_rate_warms_up_then_stays_or_decays_to_zero()
     {
         var constant = new BaseModelTrainer(new BaseTrainingOptions { LearningRate = 1e-3, WarmupSteps = 10, MaxSteps = 110 });

@@ -19,6 +19,7 @@ internal static class TrainBaseCommand
         var stageSteps = new Option<int>("--stage-steps") { Description = "most steps per curriculum stage before moving on", DefaultValueFactory = _ => 1500 };
         var startFrom = new Option<string?>("--start-from") { Description = "checkpoint directory whose weights a fresh run starts from (fine-tuning); default: random weights" };
         var lengths = new Option<int[]>("--lengths") { Description = "curriculum stage lengths (tokens)", DefaultValueFactory = _ => [128, 256, 512, 1024], AllowMultipleArgumentsPerToken = true };
+        var mixLengths = new Option<int[]>("--mix-lengths") { Description = "train each step at one of these lengths (tokens), drawn uniformly, instead of the stage's; the checks stay at the stage's length; default none", AllowMultipleArgumentsPerToken = true };
         var maxKeys = new Option<int[]>("--max-keys") { Description = "most multi-key needles at each stage (one per --lengths entry)", DefaultValueFactory = _ => [2, 3, 4, 6], AllowMultipleArgumentsPerToken = true };
         var restated = new Option<double[]>("--restated-cues") { Description = "share of single and multi-key samples at each stage (one per --lengths entry) whose question ends by restating the asked needle up to its value: a bridge to key lookup; default none", AllowMultipleArgumentsPerToken = true };
         var adjacent = new Option<double[]>("--adjacent-needles") { Description = "share of key-value samples at each stage (one per --lengths entry) whose needles put the value right after the key: a bridge to binding values to keys; default none", AllowMultipleArgumentsPerToken = true };
@@ -36,7 +37,7 @@ internal static class TrainBaseCommand
         var widen = new Option<int>("--widen") { Description = "start from --start-from's model made this many times wider (hidden size, SwiGLU width, heads), computing the same logits", DefaultValueFactory = _ => 1 };
         var command = new Command("train-base", "Train the small byte-level default model on the tasks' training splits with a length curriculum.")
         {
-            output, minutes, steps, seed, stageSteps, learningRate, startFrom, lengths, maxKeys, restated, adjacent, drill, drillForms, taskWeights, questions, pack, contextWeight, avoidRepeats, decay, mixture, config, checkEvery, widen,
+            output, minutes, steps, seed, stageSteps, learningRate, startFrom, lengths, mixLengths, maxKeys, restated, adjacent, drill, drillForms, taskWeights, questions, pack, contextWeight, avoidRepeats, decay, mixture, config, checkEvery, widen,
         };
         command.SetAction(parse =>
         {
@@ -57,6 +58,9 @@ internal static class TrainBaseCommand
             CommonOptions.RequireAtLeastOne("--stage-steps", parse.GetValue(stageSteps));
             if (stageLengths.Any(l => l < 16))
                 throw new ArgumentException($"--lengths must be at least 16 tokens each (got {string.Join(' ', stageLengths)})");
+            var mixedLengths = parse.GetValue(mixLengths) ?? [];
+            if (mixedLengths.Any(l => l < 16))
+                throw new ArgumentException($"--mix-lengths must be at least 16 tokens each (got {string.Join(' ', mixedLengths)})");
             CommonOptions.RequirePositive("--minutes", parse.GetValue(minutes));
             CommonOptions.RequirePositive("--lr", parse.GetValue(learningRate));
             CommonOptions.RequireAtLeastOne("--check-every", parse.GetValue(checkEvery));
@@ -80,6 +84,7 @@ internal static class TrainBaseCommand
                 LearningRate = parse.GetValue(learningRate),
                 StartFrom = parse.GetValue(startFrom),
                 Lengths = stageLengths,
+                MixedLengths = mixedLengths,
                 MaxKeys = stageKeys,
                 RestatedCues = stageRestated,
                 AdjacentNeedles = stageAdjacent,
@@ -101,9 +106,10 @@ internal static class TrainBaseCommand
             // A missing --start-from config is the trainer's error to report; a resumed run keeps its directory's architecture.
             var startConfig = options.StartFrom is { } start ? Path.Combine(start, "config.json") : null;
             var architecture = options.Config ?? (startConfig is not null && File.Exists(startConfig) ? Sdtp.Modeling.ModelConfig.Load(startConfig) : BaseModelTrainer.DefaultConfig);
-            if (stageLengths.Max() * 3 / 2 > architecture.MaxPositionEmbeddings)
-                throw new ArgumentException($"--lengths {stageLengths.Max()}: training samples reach 1.5x the stage length ({stageLengths.Max() * 3 / 2} tokens), " +
-                    $"more than the architecture's max_position_embeddings ({architecture.MaxPositionEmbeddings})");
+            foreach (var (name, trained) in new[] { ("--lengths", stageLengths), ("--mix-lengths", mixedLengths) })
+                if (trained.Length > 0 && trained.Max() * 3 / 2 > architecture.MaxPositionEmbeddings)
+                    throw new ArgumentException($"{name} {trained.Max()}: training samples reach 1.5x the length ({trained.Max() * 3 / 2} tokens), " +
+                        $"more than the architecture's max_position_embeddings ({architecture.MaxPositionEmbeddings})");
             AnsiConsole.MarkupLineInterpolated($"training the default model into [bold]{directory}[/] for at most {options.MaxTime.TotalMinutes:F0} min / {options.MaxSteps} steps");
             var trainer = new BaseModelTrainer(options);
             // Ctrl+C or SIGTERM ends the run after the current step, with its weights and state saved for a resume.

@@ -14,6 +14,11 @@ public sealed record BaseTrainingOptions
 {
     /// <summary>Prompt lengths of the curriculum stages, in tokens.</summary>
     public IReadOnlyList<int> Lengths { get; init; } = [128, 256, 512, 1024];
+    /// <summary>
+    /// When given, each step trains at one of these lengths, drawn uniformly, instead of its stage's (the checks stay at
+    /// the stage's): one mixture over several lengths, so that training one length does not drift off another.
+    /// </summary>
+    public IReadOnlyList<int> MixedLengths { get; init; } = [];
     /// <summary>Most multi-key needles per sample at each stage (fewer keys first: without this they did not learn).</summary>
     public IReadOnlyList<int> MaxKeys { get; init; } = [2, 3, 4, 6];
     /// <summary>
@@ -320,7 +325,8 @@ public sealed class BaseModelTrainer
     /// </summary>
     public IReadOnlyList<TrainingRow> DrawBatch(int stage, Random random)
     {
-        int length = options.Lengths[stage];
+        // Without mixed lengths no extra number is drawn, so the stream is the one a run without the option trains on.
+        int length = options.MixedLengths.Count > 0 ? options.MixedLengths[random.Next(options.MixedLengths.Count)] : options.Lengths[stage];
         int batch = Math.Max(2, options.BatchSize * 256 / Math.Max(256, length));
         var tasks = TrainingTasks(options.MaxKeys[stage], BridgeAt(stage));
         double drill = ShareAt(options.KeyDrill, stage);
@@ -461,6 +467,7 @@ public sealed class BaseModelTrainer
     {
         ["--mixture"] = options.Mixture.ToString(),
         ["--lengths"] = string.Join(' ', options.Lengths),
+        ["--mix-lengths"] = string.Join(' ', options.MixedLengths),
         ["--max-keys"] = string.Join(' ', options.MaxKeys),
         ["--multikey-questions"] = options.MultiKeyQuestions.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["--seed"] = options.Seed.ToString(System.Globalization.CultureInfo.InvariantCulture),
