@@ -117,8 +117,11 @@ static double AnswerLoss(Sdtp.Modeling.LlamaForCausalLM model, ByteTokenizer tok
 
 // Whether a wrong answer writes one of the expected items twice ("4821, 4821, 1185"): the repetition a small model falls
 // into when asked for several values.
-static bool RepeatsAnItem(TaskSample sample, string output) =>
-    sample.Expected.Any(e => System.Text.RegularExpressions.Regex.Matches(output, $@"(?<![\w-]){System.Text.RegularExpressions.Regex.Escape(e)}(?![\w-])").Count >= 2);
+static bool RepeatsAnItem(TaskSample sample, string output) => sample.Expected.Any(e => WholeItem(e).Matches(output).Count >= 2);
+
+// An item as a whole word: not part of a longer word, number or UUID.
+static System.Text.RegularExpressions.Regex WholeItem(string item) =>
+    new($@"(?<![\w-]){System.Text.RegularExpressions.Regex.Escape(item)}(?![\w-])");
 
 // A wrong answer beside the expected one, on one line.
 static string WantAndGot(TaskSample sample, string output) => $"want [{sample.Answer}] got [{output.ReplaceLineEndings(" ")}]";
@@ -132,6 +135,5 @@ static string FailureKind(TaskSample sample, string output)
     // A value run on into other characters ("4213" + "ab") still counts as that value.
     if (expected.Any(first.StartsWith)) return "expected value, rest missing";
     if (sample.OtherQueries.SelectMany(q => q.Answer.Split(',', StringSplitOptions.TrimEntries)).Any(first.StartsWith)) return "another key's value";
-    return System.Text.RegularExpressions.Regex.IsMatch(sample.Prompt, $@"(?<![\w-]){System.Text.RegularExpressions.Regex.Escape(first)}(?![\w-])")
-        ? "other text of the prompt" : "not in the prompt";
+    return WholeItem(first).IsMatch(sample.Prompt) ? "other text of the prompt" : "not in the prompt";
 }

@@ -56,11 +56,11 @@ internal static class TrainBaseCommand
             CommonOptions.RequireAtLeastOne("--multikey-questions", parse.GetValue(questions));
             CommonOptions.RequireAtLeastOne("--max-steps", parse.GetValue(steps));
             CommonOptions.RequireAtLeastOne("--stage-steps", parse.GetValue(stageSteps));
-            if (stageLengths.Any(l => l < 16))
-                throw new ArgumentException($"--lengths must be at least 16 tokens each (got {string.Join(' ', stageLengths)})");
             var mixedLengths = parse.GetValue(mixLengths) ?? [];
-            if (mixedLengths.Any(l => l < 16))
-                throw new ArgumentException($"--mix-lengths must be at least 16 tokens each (got {string.Join(' ', mixedLengths)})");
+            var trainedLengths = new[] { ("--lengths", stageLengths), ("--mix-lengths", mixedLengths) };
+            foreach (var (name, trained) in trainedLengths)
+                if (trained.Any(l => l < 16))
+                    throw new ArgumentException($"{name} must be at least 16 tokens each (got {string.Join(' ', trained)})");
             CommonOptions.RequirePositive("--minutes", parse.GetValue(minutes));
             CommonOptions.RequirePositive("--lr", parse.GetValue(learningRate));
             CommonOptions.RequireAtLeastOne("--check-every", parse.GetValue(checkEvery));
@@ -106,7 +106,7 @@ internal static class TrainBaseCommand
             // A missing --start-from config is the trainer's error to report; a resumed run keeps its directory's architecture.
             var startConfig = options.StartFrom is { } start ? Path.Combine(start, "config.json") : null;
             var architecture = options.Config ?? (startConfig is not null && File.Exists(startConfig) ? Sdtp.Modeling.ModelConfig.Load(startConfig) : BaseModelTrainer.DefaultConfig);
-            foreach (var (name, trained) in new[] { ("--lengths", stageLengths), ("--mix-lengths", mixedLengths) })
+            foreach (var (name, trained) in trainedLengths)
                 if (trained.Length > 0 && trained.Max() * 3 / 2 > architecture.MaxPositionEmbeddings)
                     throw new ArgumentException($"{name} {trained.Max()}: training samples reach 1.5x the length ({trained.Max() * 3 / 2} tokens), " +
                         $"more than the architecture's max_position_embeddings ({architecture.MaxPositionEmbeddings})");
