@@ -82,23 +82,58 @@ public class RulerSuiteTests
     }
 
     [Fact]
-    public void About_one_composed_question_in_two_ends_with_an_open_cue_of_one_to_four_training_words_that_no_list_holds()
+    public void About_one_composed_question_in_two_ends_with_an_open_cue_of_one_to_four_open_or_everyday_words_that_no_list_or_reserved_question_holds()
     {
         var random = new Random(11);
-        var listed = new[] { "Answer:", "It is", "The {kind} is", "A:", "They are", "Values:", "Variables:", "Output:" };
-        int open = 0, total = 400;
+        var listed = new[] { "Answer:", "It is", "The {kind} is", "A:", "They are", "Values:", "Variables:", "Output:", "It was", "They were" };
+        int open = 0, total = 400, words = 0, everyday = 0;
         for (int i = 0; i < total; i++)
         {
             var cue = ComposedPhrasings.OpenCue(random);
-            Assert.Matches("^[A-Z][a-z]+( [a-z]+){0,3}(:| is| are| -| =|,)?$", cue);
+            Assert.Matches("^[A-Z][a-z]+,?( [a-z]+){0,3}(:| is| are| -| =|,)?$", cue);
             Assert.DoesNotContain(cue, listed);
-            Assert.All(cue.TrimEnd(':', '-', '=', ',').Split(' '), word => Assert.DoesNotContain(word.ToLowerInvariant(), WordLists.HeldOutWords));
+            Assert.False(Phrasings.IsReservedCue(cue), $"'{cue}' is the cue of a held-out or development question");
+            var cueWords = Regex.Replace(cue, "( is| are|:| -| =|,)$", "").Replace(",", "").Split(' ');
+            Assert.All(cueWords, word => Assert.DoesNotContain(word.ToLowerInvariant(), WordLists.HeldOutWords));
+            words += cueWords.Length;
+            everyday += cueWords.Count(word => word.Length <= 3); // open words have four letters or more
             // A composed question ends with its cue; counted as open are those that end in none of the listed cues' last
             // words: the open cues but those ending in " is" (8 of their 9 endings), so about 1/2 * 8/9 = 0.44.
             var question = ComposedPhrasings.SingleQuestion(random);
             if (!SingleCueEndings.Any(question.EndsWith)) open++;
         }
         Assert.InRange(open / (double)total, 0.35, 0.51);
+        // One cue word in three is an everyday short word (endings aside): about 0.3.
+        Assert.InRange(everyday / (double)words, 0.22, 0.38);
+    }
+
+    [Fact]
+    public void The_last_sentence_of_every_held_out_and_development_question_is_a_reserved_cue()
+    {
+        var questions = new[] { Phrasings.SingleQuestions, Phrasings.MultiValueQuestions, Phrasings.MultiQueryQuestions, Phrasings.VariableQuestions };
+        foreach (var question in questions.SelectMany(set => set.HeldOut.Concat(set.Development)))
+        {
+            var cue = question[(question.LastIndexOfAny(['.', '?']) + 1)..].Trim();
+            Assert.True(Phrasings.IsReservedCue(cue.ToUpperInvariant()), $"'{cue}' of '{question}'");
+        }
+        Assert.False(Phrasings.IsReservedCue("Answer:"));
+        Assert.False(Phrasings.IsReservedCue("Yes, it"));
+    }
+
+    [Fact]
+    public void About_one_composed_question_in_four_opens_with_a_lead_in_of_open_words()
+    {
+        // Three of the seven lead-in forms start "In the", "According to the" or "As the", words that survive frame-word
+        // substitution with probability 0.7 each; no listed prefix or ask starts so. Expected 1/4 * 3/7 * 0.49 = 0.05.
+        var random = new Random(3);
+        int leadIns = 0, total = 2000;
+        for (int i = 0; i < total; i++)
+        {
+            var question = ComposedPhrasings.SingleQuestion(random);
+            if (question.StartsWith("In the ") || question.StartsWith("According to the ") || question.StartsWith("As the ")) leadIns++;
+            Assert.False(Phrasings.MatchesReserved(question), question);
+        }
+        Assert.InRange(leadIns / (double)total, 0.03, 0.08);
     }
 
     // The last words of ComposedPhrasings' listed single-question cues (slots filled as a template leaves them).

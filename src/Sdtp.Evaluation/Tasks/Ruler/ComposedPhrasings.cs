@@ -192,9 +192,16 @@ public static class ComposedPhrasings
     private static string Question(string[] asks, string[] cues, Random random, string[] openAsks)
     {
         string ask = random.Next(4) == 0 ? FillOpenWords(Pick(openAsks, random), random) : Pick(asks, random);
-        string question = Parts(Pick(QuestionPrefixes, random) + Capitalize(ask) + " " + (random.Next(OpenCueOneIn) == 0 ? OpenCue(random) : Pick(cues, random)), random);
+        string lead = random.Next(OpenLeadInOneIn) == 0 ? Capitalize(OpenPreamble(random)) + LowerFirst(ask) : Pick(QuestionPrefixes, random) + Capitalize(ask);
+        string question = Parts(lead + " " + (random.Next(OpenCueOneIn) == 0 ? OpenCue(random) : Pick(cues, random)), random);
         return SubstituteFrameWords(question, random, keepLast: true);
     }
+
+    /// <summary>
+    /// One composed question in this many opens with a lead-in of open words (<see cref="OpenPreamble"/>: "Tivem drossa:
+    /// which code ...") instead of a listed prefix, as a request may start with any words before it asks.
+    /// </summary>
+    public const int OpenLeadInOneIn = 4;
 
     private static string FillOpenWords(string template, Random random)
     {
@@ -210,16 +217,28 @@ public static class ComposedPhrasings
 
     /// <summary>
     /// A cue no list holds: one to four words of the open vocabulary (made-up or training-prose words, never held-out
-    /// ones), then a colon, "is", "are", a sign or nothing. A listed cue can be learnt as a token to answer after; a cue
+    /// ones) or everyday short words, the first perhaps followed by a comma, then a colon, "is", "are", a sign or nothing;
+    /// never a listed cue nor the cue of a held-out or development question (<see cref="Phrasings.IsReservedCue"/>). A listed cue can be learnt as a token to answer after; a cue
     /// that changes from question to question teaches that whatever words close a question hand over to its answer,
     /// which is what a phrasing never seen in training asks of the model.
     /// </summary>
     public static string OpenCue(Random random)
     {
-        string words = WordLists.OpenWord(random);
-        for (int extra = random.Next(4); extra > 0; extra--) words += " " + WordLists.OpenWord(random);
-        return Capitalize(words) + Pick(OpenCueEnds, random);
+        while (true)
+        {
+            int count = random.Next(1, 5);
+            var words = Enumerable.Range(0, count).Select(_ => CueWord(random)).ToArray();
+            if (count > 1 && random.Next(4) == 0) words[0] += ",";
+            string cue = Capitalize(string.Join(' ', words)) + Pick(OpenCueEnds, random);
+            if (!ListedCues.Contains(cue, StringComparer.OrdinalIgnoreCase) && !Phrasings.IsReservedCue(cue)) return cue;
+        }
     }
+
+    // One cue word in three is an everyday short word ("so it was:", "Yes, we dorvel"), so that a cue of common words
+    // hands over to the answer as a made-up one does, rather than reading as the start of more prose.
+    private static string CueWord(Random random) => random.Next(3) == 0 ? WordLists.ShortWord(random) : WordLists.OpenWord(random);
+
+    private static readonly string[] ListedCues = [.. SingleCues, .. PluralCues, .. VariableCues];
 
     /// <summary>Chance that a frame word of a composed needle, variable link or question is replaced by an open word.</summary>
     public const double SubstitutedWordShare = 0.3;
@@ -247,6 +266,8 @@ public static class ComposedPhrasings
         template.Replace("{q}", Pick(Qualifiers, random), StringComparison.Ordinal).Replace("{rel}", Pick(Relations, random), StringComparison.Ordinal);
 
     private static string Pick(string[] parts, Random random) => parts[random.Next(parts.Length)];
+
+    private static string LowerFirst(string text) => text.Length > 0 && char.IsUpper(text[0]) ? char.ToLowerInvariant(text[0]) + text[1..] : text;
 
     // A template may start with a slot ("{key} maps to ..."): only a letter is capitalised.
     private static string Capitalize(string text) => text.Length > 0 && char.IsLower(text[0]) ? char.ToUpperInvariant(text[0]) + text[1..] : text;

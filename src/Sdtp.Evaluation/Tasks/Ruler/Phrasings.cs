@@ -241,6 +241,12 @@ public static class Phrasings
     /// </summary>
     public static bool MatchesReserved(string text) => ReservedPatterns.Value.Any(p => p.IsMatch(text));
 
+    /// <summary>
+    /// Whether <paramref name="cue"/> is, ignoring case, the last sentence of a held-out or development question ("Sure,
+    /// it is", "We noted"): the words that hand over to the answer there, which no composed training cue may be.
+    /// </summary>
+    public static bool IsReservedCue(string cue) => ReservedCues.Value.Contains(cue.Trim());
+
     /// <summary>The pattern <see cref="MatchesReserved"/> looks for: <paramref name="template"/>'s text between its slots.</summary>
     public static Regex TemplatePattern(string template) =>
         new(string.Join(".{1,40}?", Regex.Split(template, "\\{[a-z0-9]+\\}").Select(Regex.Escape)), RegexOptions.Compiled);
@@ -259,5 +265,10 @@ public static class Phrasings
     };
 
     // After All: static initialisers run in order.
+    private static readonly Lazy<HashSet<string>> ReservedCues = new(() => new[] { SingleQuestions, MultiValueQuestions, MultiQueryQuestions, VariableQuestions }
+        .SelectMany(set => set.HeldOut.Concat(set.Development))
+        .Select(question => Regex.Split(question, "(?<=[.?!]) ")[^1].Trim())
+        .ToHashSet(StringComparer.OrdinalIgnoreCase));
+
     private static readonly Lazy<Regex[]> ReservedPatterns = new(() => All.Values.SelectMany(set => set.HeldOut.Concat(set.Development)).Select(TemplatePattern).ToArray());
 }

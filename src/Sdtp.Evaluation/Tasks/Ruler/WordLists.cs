@@ -79,11 +79,20 @@ public static class WordLists
         return word.ToString();
     }
 
-    // Lower-case words of 4-10 letters of the training prose, in first-seen order so that draws are reproducible.
-    private static readonly Lazy<IReadOnlyList<string>> ProseWords = new(() =>
+    /// <summary>
+    /// A lower-case word of two or three letters of the training prose, drawn as often as the prose uses it ("the", "it",
+    /// "was", "we"): the everyday words that <see cref="OpenWord"/> leaves out and that a cue is mostly made of.
+    /// </summary>
+    public static string ShortWord(Random random) => ShortProseWords.Value[random.Next(ShortProseWords.Value.Count)];
+
+    // Lower-case words of the training prose in reading order, so that draws are reproducible: each word once for the
+    // open vocabulary, every occurrence for the short words (drawn by frequency).
+    private static readonly Lazy<IReadOnlyList<string>> ProseWords = new(() => ProseWordsOf(4, 10).Distinct(StringComparer.Ordinal).ToList());
+    private static readonly Lazy<IReadOnlyList<string>> ShortProseWords = new(() => ProseWordsOf(2, 3).ToList());
+
+    private static IEnumerable<string> ProseWordsOf(int shortest, int longest) =>
         ProseCorpus.For(TemplateSplit.Training).Sentences
             .SelectMany(s => s.Split(' ', StringSplitOptions.RemoveEmptyEntries))
             .Select(w => w.Trim('.', ',', ';', ':', '!', '?', '"', '\'', '(', ')'))
-            .Where(w => w.Length is >= 4 and <= 10 && w.All(c => c is >= 'a' and <= 'z') && !HeldOutWords.Contains(w))
-            .Distinct(StringComparer.Ordinal).ToList());
+            .Where(w => w.Length >= shortest && w.Length <= longest && w.All(c => c is >= 'a' and <= 'z') && !HeldOutWords.Contains(w));
 }
