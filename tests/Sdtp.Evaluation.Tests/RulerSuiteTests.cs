@@ -90,7 +90,7 @@ public class RulerSuiteTests
         for (int i = 0; i < total; i++)
         {
             var cue = ComposedPhrasings.OpenCue(random);
-            Assert.Matches("^[A-Z][a-z]+,?( [a-z]+){0,3}(:| is| are| -| =|,)?$", cue);
+            Assert.Matches("^[A-Z][a-z]*,?( [a-z]+){0,3}(:| is| are| -| =|,)?$", cue);
             Assert.DoesNotContain(cue, listed);
             Assert.False(Phrasings.IsReservedCue(cue), $"'{cue}' is the cue of a held-out or development question");
             var cueWords = Regex.Replace(cue, "( is| are|:| -| =|,)$", "").Replace(",", "").Split(' ');
@@ -103,8 +103,25 @@ public class RulerSuiteTests
             if (!SingleCueEndings.Any(question.EndsWith)) open++;
         }
         Assert.InRange(open / (double)total, 0.35, 0.51);
-        // One cue word in three is an everyday short word (endings aside): about 0.3.
-        Assert.InRange(everyday / (double)words, 0.22, 0.38);
+        // Everyday short words: one word in three of two cues in three, and the short words of prose openings (endings
+        // aside): about 0.37.
+        Assert.InRange(everyday / (double)words, 0.28, 0.46);
+    }
+
+    [Fact]
+    public void A_prose_opening_is_the_first_words_of_a_training_prose_sentence_lower_cased_with_no_held_out_word()
+    {
+        var random = new Random(2);
+        var sentences = ProseCorpus.For(TemplateSplit.Training).Sentences.Select(s => s.ToLowerInvariant()).ToList();
+        for (int i = 0; i < 50; i++)
+        {
+            int count = 1 + i % 4;
+            var opening = WordLists.ProseOpening(random, count);
+            Assert.Matches("^[a-z]+( [a-z]+)*$", opening);
+            Assert.Equal(count, opening.Split(' ').Length);
+            Assert.DoesNotContain(opening.Split(' '), WordLists.HeldOutWords.Contains);
+            Assert.Contains(sentences, s => Regex.Replace(s, "[,;:\"']", "").StartsWith(opening, StringComparison.Ordinal));
+        }
     }
 
     [Fact]

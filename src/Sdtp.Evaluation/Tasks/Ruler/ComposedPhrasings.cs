@@ -217,8 +217,9 @@ public static class ComposedPhrasings
 
     /// <summary>
     /// A cue no list holds: one to four words of the open vocabulary (made-up or training-prose words, never held-out
-    /// ones) or everyday short words, the first perhaps followed by a comma, then a colon, "is", "are", a sign or nothing;
-    /// never a listed cue nor the cue of a held-out or development question (<see cref="Phrasings.IsReservedCue"/>). A listed cue can be learnt as a token to answer after; a cue
+    /// ones) or everyday short words, or the opening words of a training-prose sentence, the first perhaps followed by a
+    /// comma, then a colon, "is", "are", a sign or nothing; never a listed cue nor the cue of a held-out or development
+    /// question (<see cref="Phrasings.IsReservedCue"/>). A listed cue can be learnt as a token to answer after; a cue
     /// that changes from question to question teaches that whatever words close a question hand over to its answer,
     /// which is what a phrasing never seen in training asks of the model.
     /// </summary>
@@ -227,15 +228,18 @@ public static class ComposedPhrasings
         while (true)
         {
             int count = random.Next(1, 5);
-            var words = Enumerable.Range(0, count).Select(_ => CueWord(random)).ToArray();
+            var words = random.Next(3) == 0
+                ? WordLists.ProseOpening(random, count).Split(' ')
+                : Enumerable.Range(0, count).Select(_ => CueWord(random)).ToArray();
             if (count > 1 && random.Next(4) == 0) words[0] += ",";
             string cue = Capitalize(string.Join(' ', words)) + Pick(OpenCueEnds, random);
             if (!ListedCues.Contains(cue, StringComparer.OrdinalIgnoreCase) && !Phrasings.IsReservedCue(cue)) return cue;
         }
     }
 
-    // One cue word in three is an everyday short word ("so it was:", "Yes, we dorvel"), so that a cue of common words
-    // hands over to the answer as a made-up one does, rather than reading as the start of more prose.
+    // One cue in three is the opening of a prose sentence ("And so it was:"), and in the others one word in three is an
+    // everyday short word ("Yes, we dorvel"): a cue of common words in common order hands over to the answer as a made-up
+    // one does, rather than reading as the start of more prose.
     private static string CueWord(Random random) => random.Next(3) == 0 ? WordLists.ShortWord(random) : WordLists.OpenWord(random);
 
     private static readonly string[] ListedCues = [.. SingleCues, .. PluralCues, .. VariableCues];
@@ -244,7 +248,8 @@ public static class ComposedPhrasings
     public const double SubstitutedWordShare = 0.3;
 
     // Any frame word may be one that training never showed: each word of the template that is not a slot is replaced,
-    // with probability SubstitutedWordShare, by an open word (its capital and trailing punctuation kept). A question
+    // with probability SubstitutedWordShare, by an open word or, one time in three, an everyday short word (its capital
+    // and trailing punctuation kept). A question
     // keeps its last word, the hand-over to its answer.
     private static string SubstituteFrameWords(string template, Random random, bool keepLast)
     {
@@ -255,7 +260,7 @@ public static class ComposedPhrasings
             int end = word.Length;
             while (end > 0 && !char.IsLetter(word[end - 1])) end--;
             if (end == 0 || !word[..end].All(char.IsLetter) || random.NextDouble() >= SubstitutedWordShare) continue;
-            var open = WordLists.OpenWord(random);
+            var open = random.Next(3) == 0 ? WordLists.ShortWord(random) : WordLists.OpenWord(random);
             words[i] = (char.IsUpper(word[0]) ? Capitalize(open) : open) + word[end..];
         }
         return string.Join(' ', words);

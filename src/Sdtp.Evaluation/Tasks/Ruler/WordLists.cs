@@ -85,6 +85,23 @@ public static class WordLists
     /// </summary>
     public static string ShortWord(Random random) => ShortProseWords.Value[random.Next(ShortProseWords.Value.Count)];
 
+    /// <summary>
+    /// The first <paramref name="count"/> words of a training-prose sentence, lower-cased ("and so it was"): everyday
+    /// words in an order English uses, none of them a held-out word.
+    /// </summary>
+    public static string ProseOpening(Random random, int count)
+    {
+        var sentences = ProseCorpus.For(TemplateSplit.Training).Sentences;
+        for (int tries = 0; tries < 10_000; tries++)
+        {
+            var words = sentences[random.Next(sentences.Count)].Split(' ', StringSplitOptions.RemoveEmptyEntries).Take(count)
+                .Select(w => w.Trim(',', ';', ':', '"', '\'').ToLowerInvariant()).ToArray();
+            if (words.Length == count && words.All(w => w.Length > 0 && w.All(c => c is >= 'a' and <= 'z') && !HeldOutWords.Contains(w)))
+                return string.Join(' ', words);
+        }
+        throw new InvalidOperationException($"the training prose has no sentence that opens with {count} plain words");
+    }
+
     // Lower-case words of the training prose in reading order, so that draws are reproducible: each word once for the
     // open vocabulary, every occurrence for the short words (drawn by frequency).
     private static readonly Lazy<IReadOnlyList<string>> ProseWords = new(() => ProseWordsOf(4, 10).Distinct(StringComparer.Ordinal).ToList());
