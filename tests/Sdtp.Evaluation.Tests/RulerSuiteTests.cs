@@ -138,10 +138,11 @@ public class RulerSuiteTests
     }
 
     [Fact]
-    public void About_one_composed_question_in_four_opens_with_a_lead_in_of_open_words()
+    public void About_one_composed_question_in_four_opens_with_a_lead_in_of_open_words_or_a_prose_opening()
     {
-        // Three of the seven lead-in forms start "In the", "According to the" or "As the", words that survive frame-word
-        // substitution with probability 0.7 each; no listed prefix or ask starts so. Expected 1/4 * 3/7 * 0.49 = 0.05.
+        // Two lead-ins in three are open-word forms, three of whose seven start "In the", "According to the" or "As the",
+        // words that survive frame-word substitution with probability 0.7 each; no listed prefix or ask starts so (the
+        // third lead-in, a prose opening, rarely does). Expected 1/4 * 2/3 * 3/7 * 0.49 = 0.035.
         var random = new Random(3);
         int leadIns = 0, total = 2000;
         for (int i = 0; i < total; i++)
@@ -150,7 +151,7 @@ public class RulerSuiteTests
             if (question.StartsWith("In the ") || question.StartsWith("According to the ") || question.StartsWith("As the ")) leadIns++;
             Assert.False(Phrasings.MatchesReserved(question), question);
         }
-        Assert.InRange(leadIns / (double)total, 0.03, 0.08);
+        Assert.InRange(leadIns / (double)total, 0.02, 0.06);
     }
 
     // The last words of ComposedPhrasings' listed single-question cues (slots filled as a template leaves them).

@@ -154,8 +154,16 @@ public static class ComposedPhrasings
 
     private static readonly string[] PreambleForms = ["{open}, ", "{open} {open}: ", "in the {open}, ", "according to the {open}, ", "{open} says ", "as the {open} {open} shows, ", "{open} - "];
 
-    /// <summary>An opener of open words ("in the marlow, ", "tivem drossa: "), so that openers are no closed list either.</summary>
-    private static string OpenPreamble(Random random) => FillOpenWords(Pick(PreambleForms, random), random);
+    private static readonly string[] ProsePreambleEnds = [", ", ", ", ": ", " - "];
+
+    /// <summary>
+    /// An opener of open words ("in the marlow, ", "tivem drossa: ") or, one time in three, the first two to five words
+    /// of a training-prose sentence ("and so it was, "): openers are no closed list, and everyday words in everyday order
+    /// may come before a needle or a question as readily as made-up ones.
+    /// </summary>
+    private static string OpenPreamble(Random random) => random.Next(3) == 0
+        ? WordLists.ProseOpening(random, random.Next(2, 6)) + Pick(ProsePreambleEnds, random)
+        : FillOpenWords(Pick(PreambleForms, random), random);
 
     // The value right after the key, with at most one word between: a binding that needs no search across a sentence.
     private static readonly string[] AdjacentSeparators = [": ", " = ", " -> ", " is ", ", ", " - ", " has ", " gets "];
