@@ -439,6 +439,7 @@ public class RulerSuiteTests
         Assert.True(needles.Distinct().Count() > 500, $"{needles.Distinct().Count()} distinct needles of 600");
         Assert.Contains(needles, n => Regex.IsMatch(n, @"\{key\} [a-z ]+ \{value\} .*\{kind\}"));
         Assert.Contains(needles, n => n.Contains(", namely {value}"));
+        Assert.Contains(needles, n => Regex.IsMatch(n, @"\{key\} [a-z]+ [a-z]+ [a-z]+ the ([a-z]+ )*\{kind\} \{value\}"));
         // Words of the open vocabulary (never a list's held-out word) stand where a verb, relation or opener would.
         var words = needles.SelectMany(n => Regex.Matches(n, "[a-z]+").Select(m => m.Value)).GroupBy(w => w).ToList();
         Assert.True(words.Count(g => g.Count() == 1) > 100, $"{words.Count(g => g.Count() == 1)} words occur once in 600 needles");

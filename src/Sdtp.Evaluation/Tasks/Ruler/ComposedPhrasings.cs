@@ -129,13 +129,16 @@ public static class ComposedPhrasings
 
     /// <summary>
     /// A needle template with <c>{key}</c> and <c>{value}</c> (and perhaps <c>{kind}</c>): the kind, key and value in
-    /// six orders and shapes, two of them with a word of the open vocabulary (<see cref="WordLists.OpenWord"/>) as the
-    /// verb or the relation, and one opener in four made of open words, so that no frame word is what marks a binding.
+    /// seven orders and shapes, two of them with a word of the open vocabulary (<see cref="WordLists.OpenWord"/>) as the
+    /// verb or the relation, one with a phrase of one to three open or everyday words between the key and its kind
+    /// ("{key} is mossed up with the code {value}"), and one opener in four made of open words, so that no frame word is
+    /// what marks a binding.
     /// </summary>
     public static string KeyValueNeedle(Random random)
     {
-        string body = random.Next(6) switch
+        string body = random.Next(7) switch
         {
+            6 => $"{{key}} {string.Join(' ', OpenOrEverydayWords(random, random.Next(1, 4)))} the {{q}}{{kind}} {{value}}",
             0 => $"the {{q}}{{kind}} {{rel}} {{key}} {Pick(Copulas, random)} {{value}}",
             1 => $"{{key}} {Pick(KeyFirstVerbs, random)} {{value}}",
             2 => $"{{value}} {Pick(ValueFirstRelations, random)}",
@@ -238,7 +241,7 @@ public static class ComposedPhrasings
             int count = random.Next(1, 5);
             var words = random.Next(3) == 0
                 ? WordLists.ProseOpening(random, count).Split(' ')
-                : Enumerable.Range(0, count).Select(_ => CueWord(random)).ToArray();
+                : OpenOrEverydayWords(random, count);
             if (count > 1 && random.Next(4) == 0) words[0] += ",";
             string cue = Capitalize(string.Join(' ', words)) + Pick(OpenCueEnds, random);
             if (!ListedCues.Contains(cue, StringComparer.OrdinalIgnoreCase) && !Phrasings.IsReservedCue(cue)) return cue;
@@ -247,8 +250,9 @@ public static class ComposedPhrasings
 
     // One cue in three is the opening of a prose sentence ("And so it was:"), and in the others one word in three is an
     // everyday short word ("Yes, we dorvel"): a cue of common words in common order hands over to the answer as a made-up
-    // one does, rather than reading as the start of more prose.
-    private static string CueWord(Random random) => random.Next(3) == 0 ? WordLists.ShortWord(random) : WordLists.OpenWord(random);
+    // one does, rather than reading as the start of more prose. Binding phrases of needles draw their words the same way.
+    private static string[] OpenOrEverydayWords(Random random, int count) =>
+        Enumerable.Range(0, count).Select(_ => random.Next(3) == 0 ? WordLists.ShortWord(random) : WordLists.OpenWord(random)).ToArray();
 
     private static readonly string[] ListedCues = [.. SingleCues, .. PluralCues, .. VariableCues];
 
