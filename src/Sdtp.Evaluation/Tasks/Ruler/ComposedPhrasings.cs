@@ -138,12 +138,12 @@ public static class ComposedPhrasings
     {
         string body = random.Next(7) switch
         {
-            6 => $"{{key}} {string.Join(' ', OpenOrEverydayWords(random, random.Next(1, 4)))} the {{q}}{{kind}} {{value}}",
             0 => $"the {{q}}{{kind}} {{rel}} {{key}} {Pick(Copulas, random)} {{value}}",
             1 => $"{{key}} {Pick(KeyFirstVerbs, random)} {{value}}",
             2 => $"{{value}} {Pick(ValueFirstRelations, random)}",
             3 => $"{{key}} {Pick(ValueMiddleVerbs, random)} {{value}} {Pick(KindsAfterValue, random)}",
             4 => $"the {{q}}{{kind}} {{rel}} {{key}}{Pick(ClauseLinks, random)} {{value}}",
+            6 => $"{{key}} {string.Join(' ', OpenOrEverydayWords(random, random.Next(1, 4)))} the {{q}}{{kind}} {{value}}",
             _ => random.Next(2) == 0
                 ? $"{{key}} {OpenVerb(random)} the {{q}}{{kind}} {{value}}"
                 : $"the {{kind}} {WordLists.OpenWord(random)} {Pick(Relations, random)} {{key}} {Pick(Copulas, random)} {{value}}",
@@ -265,8 +265,7 @@ public static class ComposedPhrasings
 
     // Any frame word may be one that training never showed: each word of the template that is not a slot is replaced,
     // with probability SubstitutedWordShare, by an open word or, one time in three, an everyday short word (its capital
-    // and trailing punctuation kept). A question
-    // keeps its last word, the hand-over to its answer.
+    // and trailing punctuation kept). A question keeps its last word, the hand-over to its answer.
     private static string SubstituteFrameWords(string template, Random random, bool keepLast)
     {
         var words = template.Split(' ');
