@@ -82,7 +82,7 @@ public class RulerSuiteTests
     }
 
     [Fact]
-    public void Two_composed_questions_in_three_end_with_an_open_cue_of_one_to_four_open_or_everyday_words_that_no_list_or_reserved_question_holds()
+    public void About_one_composed_question_in_two_ends_with_an_open_cue_of_one_to_four_open_or_everyday_words_that_no_list_or_reserved_question_holds()
     {
         var random = new Random(11);
         var listed = new[] { "Answer:", "It is", "The {kind} is", "A:", "They are", "Values:", "Variables:", "Output:", "It was", "They were" };
@@ -98,14 +98,14 @@ public class RulerSuiteTests
             words += cueWords.Length;
             everyday += cueWords.Count(word => word.Length <= 3); // open words have four letters or more
             // A composed question ends with its cue; counted as open are those that end in none of the listed cues' last
-            // words: the open cues but those ending in " is" (8 of their 9 endings), so about 2/3 * 8/9 = 0.59.
+            // words: the open cues but those ending in " is" (8 of their 9 endings), so about 1/2 * 8/9 = 0.44.
             var question = ComposedPhrasings.SingleQuestion(random);
             if (!SingleCueEndings.Any(question.EndsWith)) open++;
         }
-        Assert.InRange(open / (double)total, 0.52, 0.68);
-        // Everyday short words: one word in three of half the cues, and the short words of the other half, prose
-        // openings (endings aside): about 0.4.
-        Assert.InRange(everyday / (double)words, 0.31, 0.49);
+        Assert.InRange(open / (double)total, 0.35, 0.51);
+        // Everyday short words: one word in three of two cues in three, and the short words of prose openings (endings
+        // aside): about 0.37.
+        Assert.InRange(everyday / (double)words, 0.28, 0.46);
     }
 
     [Fact]

@@ -204,7 +204,7 @@ public static class ComposedPhrasings
     {
         string ask = random.Next(4) == 0 ? FillOpenWords(Pick(openAsks, random), random) : Pick(asks, random);
         string lead = random.Next(OpenLeadInOneIn) == 0 ? Capitalize(OpenPreamble(random)) + LowerFirst(ask) : Pick(QuestionPrefixes, random) + Capitalize(ask);
-        string question = Parts(lead + " " + (random.NextDouble() < OpenCueShare ? OpenCue(random) : Pick(cues, random)), random);
+        string question = Parts(lead + " " + (random.Next(OpenCueOneIn) == 0 ? OpenCue(random) : Pick(cues, random)), random);
         return SubstituteFrameWords(question, random, keepLast: true);
     }
 
@@ -220,12 +220,8 @@ public static class ComposedPhrasings
         return string.Concat(parts.Skip(1).Select(part => WordLists.OpenWord(random) + part).Prepend(parts[0]));
     }
 
-    /// <summary>
-    /// Share of composed questions that end with an <see cref="OpenCue"/> instead of one of the listed cues: two in three,
-    /// since a cue never seen in training, read as the start of more text instead of the hand-over to the answer, is what
-    /// most wrong answers on phrasings outside training begin with.
-    /// </summary>
-    public const double OpenCueShare = 2.0 / 3;
+    /// <summary>One composed question in this many ends with an <see cref="OpenCue"/> instead of one of the listed cues.</summary>
+    public const int OpenCueOneIn = 2;
 
     // How an open cue hands over to the answer: a sign, "is", "are", or nothing but its last open word.
     private static readonly string[] OpenCueEnds = [":", ":", " is", " are", " -", " =", ",", "", ""];
@@ -243,7 +239,7 @@ public static class ComposedPhrasings
         while (true)
         {
             int count = random.Next(1, 5);
-            var words = random.Next(2) == 0
+            var words = random.Next(3) == 0
                 ? WordLists.ProseOpening(random, count).Split(' ')
                 : OpenOrEverydayWords(random, count);
             if (count > 1 && random.Next(4) == 0) words[0] += ",";
@@ -252,7 +248,7 @@ public static class ComposedPhrasings
         }
     }
 
-    // One cue in two is the opening of a prose sentence ("And so it was:"), and in the others one word in three is an
+    // One cue in three is the opening of a prose sentence ("And so it was:"), and in the others one word in three is an
     // everyday short word ("Yes, we dorvel"): a cue of common words in common order hands over to the answer as a made-up
     // one does, rather than reading as the start of more prose. Binding phrases of needles draw their words the same way.
     private static string[] OpenOrEverydayWords(Random random, int count) =>
