@@ -251,8 +251,10 @@ public static class ComposedPhrasings
     // One cue in three is the opening of a prose sentence ("And so it was:"), and in the others one word in three is an
     // everyday short word ("Yes, we dorvel"): a cue of common words in common order hands over to the answer as a made-up
     // one does, rather than reading as the start of more prose. Binding phrases of needles draw their words the same way.
-    private static string[] OpenOrEverydayWords(Random random, int count) =>
-        Enumerable.Range(0, count).Select(_ => random.Next(3) == 0 ? WordLists.ShortWord(random) : WordLists.OpenWord(random)).ToArray();
+    private static string[] OpenOrEverydayWords(Random random, int count) => Enumerable.Range(0, count).Select(_ => OpenOrEverydayWord(random)).ToArray();
+
+    // An open word or, one time in three, an everyday short word.
+    private static string OpenOrEverydayWord(Random random) => random.Next(3) == 0 ? WordLists.ShortWord(random) : WordLists.OpenWord(random);
 
     private static readonly string[] ListedCues = [.. SingleCues, .. PluralCues, .. VariableCues];
 
@@ -271,7 +273,7 @@ public static class ComposedPhrasings
             int end = word.Length;
             while (end > 0 && !char.IsLetter(word[end - 1])) end--;
             if (end == 0 || !word[..end].All(char.IsLetter) || random.NextDouble() >= SubstitutedWordShare) continue;
-            var open = random.Next(3) == 0 ? WordLists.ShortWord(random) : WordLists.OpenWord(random);
+            var open = OpenOrEverydayWord(random);
             words[i] = (char.IsUpper(word[0]) ? Capitalize(open) : open) + word[end..];
         }
         return string.Join(' ', words);

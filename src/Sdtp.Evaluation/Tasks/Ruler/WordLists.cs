@@ -96,7 +96,7 @@ public static class WordLists
         {
             var words = sentences[random.Next(sentences.Count)].Split(' ', StringSplitOptions.RemoveEmptyEntries).Take(count)
                 .Select(w => w.Trim(',', ';', ':', '"', '\'').ToLowerInvariant()).ToArray();
-            if (words.Length == count && words.All(w => w.Length > 0 && w.All(c => c is >= 'a' and <= 'z') && !HeldOutWords.Contains(w)))
+            if (words.Length == count && words.All(w => w.Length > 0 && IsPlainTrainingWord(w)))
                 return string.Join(' ', words);
         }
         throw new InvalidOperationException($"the training prose has no sentence that opens with {count} plain words");
@@ -111,5 +111,8 @@ public static class WordLists
         ProseCorpus.For(TemplateSplit.Training).Sentences
             .SelectMany(s => s.Split(' ', StringSplitOptions.RemoveEmptyEntries))
             .Select(w => w.Trim('.', ',', ';', ':', '!', '?', '"', '\'', '(', ')'))
-            .Where(w => w.Length >= shortest && w.Length <= longest && w.All(c => c is >= 'a' and <= 'z') && !HeldOutWords.Contains(w));
+            .Where(w => w.Length >= shortest && w.Length <= longest && IsPlainTrainingWord(w));
+
+    // Lower-case ASCII letters only, and no held-out word: what training may take from its prose.
+    private static bool IsPlainTrainingWord(string word) => word.All(c => c is >= 'a' and <= 'z') && !HeldOutWords.Contains(word);
 }
