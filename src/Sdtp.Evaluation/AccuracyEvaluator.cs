@@ -100,6 +100,25 @@ public sealed class AccuracyEvaluator(LlamaForCausalLM model, ITextTokenizer tok
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
+        var (logits, targets) = ContinuationLogits(model, context, continuation, prefill);
+        return nn.functional.cross_entropy(logits, targets).item<float>();
+    }
+
+    /// <summary>
+    /// The next-token loss of each token of <paramref name="continuation"/> after a dense prefill of <paramref name="context"/>:
+    /// where in an answer a model is unsure (choosing which value to write, or copying it).
+    /// </summary>
+    public static float[] ContinuationTokenLosses(LlamaForCausalLM model, IReadOnlyList<int> context, IReadOnlyList<int> continuation)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var (logits, targets) = ContinuationLogits(model, context, continuation, null);
+        return nn.functional.cross_entropy(logits, targets, reduction: nn.Reduction.None).data<float>().ToArray();
+    }
+
+    // The logits that predict each token of the continuation ([tokens, vocabulary], fp32) and those tokens.
+    private static (Tensor Logits, Tensor Targets) ContinuationLogits(LlamaForCausalLM model, IReadOnlyList<int> context, IReadOnlyList<int> continuation, Prefill? prefill)
+    {
         using var cache = new KvCache(model.Layers.Count, context.Count + continuation.Count);
         var contextIds = tensor(context.Select(i => (long)i).ToArray(), device: model.Device).unsqueeze(0);
         var first = (prefill ?? ((m, ids, c) => m.Forward(ids, cache: c)))(model, contextIds, cache);
@@ -110,7 +129,7 @@ public sealed class AccuracyEvaluator(LlamaForCausalLM model, ITextTokenizer tok
             logits = cat([logits, model.Forward(teacher, cache: cache, allLogits: true)], 1);
         }
         var targets = tensor(continuation.Select(i => (long)i).ToArray(), device: model.Device);
-        return nn.functional.cross_entropy(logits[0].to_type(ScalarType.Float32), targets).item<float>();
+        return (logits[0].to_type(ScalarType.Float32), targets);
     }
 
     private static Dictionary<string, Dictionary<string, PolicyScore>> Summarize(List<IEvalTask> tasks, IReadOnlyList<IPruningPolicy> policies,

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Sdtp.Checkpoints;
 using Sdtp.Evaluation.BaseTraining;
 using Sdtp.Evaluation.Tasks;
+using Sdtp.Evaluation.Tasks.Ruler;
 using Sdtp.Tokenization;
 
 namespace Sdtp.Evaluation.Tests;
@@ -115,6 +116,26 @@ public class BaseTrainingTests
         Assert.Equal(ids.Length, weights.Length);
         Assert.Equal("0.02", new BaseModelTrainer(options).RunDefinition()["--context-weight"]);
         Assert.Equal("0.1", new BaseModelTrainer(new BaseTrainingOptions()).RunDefinition()["--context-weight"]);
+    }
+
+    [Fact]
+    public void The_item_start_weight_weighs_the_first_token_of_every_answer_item_and_is_part_of_the_run_definition()
+    {
+        var sample = new MultiValueNeedleTask(TemplateSplit.Training).Generate(400, 0.5, new Random(5));
+        var options = new BaseTrainingOptions { Mixture = TrainingMixture.Ruler, Lengths = [512], MaxKeys = [4], ContextLossWeight = 0.1, ItemStartWeight = 8 };
+        var (ids, weights, _) = new BaseModelTrainer(options).TrainingSequence(sample);
+
+        // The answer is the last tokens before EOS; each item's first character weighs 8, its other characters,
+        // the separators and the leading space 1.
+        var answer = new ByteTokenizer().Encode(sample.Answer);
+        var answerWeights = weights[^(answer.Count + 1)..^1];
+        var starts = sample.Answer.Select((c, i) => (c, i)).Where(p => p.c != ' ' && p.c != ',' && (sample.Answer[p.i - 1] == ' ')).Select(p => p.i).ToList();
+        Assert.Equal(sample.Expected.Count, starts.Count);
+        Assert.Equal(Enumerable.Range(0, answer.Count).Select(i => starts.Contains(i) ? 8f : 1f), answerWeights);
+        Assert.Equal("8", new BaseModelTrainer(options).RunDefinition()["--item-start-weight"]);
+        // At 1 (the default) the weights are what they were before the option.
+        var (_, plain, _) = new BaseModelTrainer(options with { ItemStartWeight = 1 }).TrainingSequence(sample);
+        Assert.All(plain[^(answer.Count + 1)..], w => Assert.Equal(1f, w));
     }
 
     [Theory]

@@ -29,6 +29,7 @@ internal static class TrainBaseCommand
         var questions = new Option<int>("--multikey-questions") { Description = "questions answered after each multi-key training context", DefaultValueFactory = _ => 1 };
         var pack = new Option<bool>("--pack") { Description = "fill each batch row up to the longest row with further samples instead of padding it (about half again as many answers per step for the same compute)" };
         var contextWeight = new Option<double>("--context-weight") { Description = "weight of the next-token loss on the prompt's tokens, answers weighing 1 (lower puts more of each step into answering)", DefaultValueFactory = _ => 0.1 };
+        var itemStartWeight = new Option<double>("--item-start-weight") { Description = "weight of the next-token loss on the first token of each answer item (where the model chooses which value to write), other answer tokens weighing 1", DefaultValueFactory = _ => 1 };
         var avoidRepeats = new Option<double>("--avoid-repeats") { Description = "weight of an unlikelihood loss on each token that would start repeating an earlier item of a list answer (\"4821, 4821\"), an answer token weighing 1; default 0 (off)" };
         var decay = new Option<bool>("--lr-decay") { Description = "decay the learning rate linearly to zero at --max-steps" };
         var mixture = new Option<TrainingMixture>("--mixture") { Description = "training data: Templates (passkey, multikey, multivalue, grammar lm) or Ruler (the RULER-like families on training phrasings, grammar and prose haystacks, lm on both)", DefaultValueFactory = _ => TrainingMixture.Templates };
@@ -37,7 +38,7 @@ internal static class TrainBaseCommand
         var widen = new Option<int>("--widen") { Description = "start from --start-from's model made this many times wider (hidden size, SwiGLU width, heads), computing the same logits", DefaultValueFactory = _ => 1 };
         var command = new Command("train-base", "Train the small byte-level default model on the tasks' training splits with a length curriculum.")
         {
-            output, minutes, steps, seed, stageSteps, learningRate, startFrom, lengths, mixLengths, maxKeys, restated, adjacent, drill, drillForms, taskWeights, questions, pack, contextWeight, avoidRepeats, decay, mixture, config, checkEvery, widen,
+            output, minutes, steps, seed, stageSteps, learningRate, startFrom, lengths, mixLengths, maxKeys, restated, adjacent, drill, drillForms, taskWeights, questions, pack, contextWeight, itemStartWeight, avoidRepeats, decay, mixture, config, checkEvery, widen,
         };
         command.SetAction(parse =>
         {
@@ -66,6 +67,8 @@ internal static class TrainBaseCommand
             CommonOptions.RequireAtLeastOne("--check-every", parse.GetValue(checkEvery));
             if (parse.GetValue(contextWeight) is var weight && (!double.IsFinite(weight) || weight < 0 || weight > 1))
                 throw new ArgumentException($"--context-weight must be between 0 and 1 (got {weight})");
+            if (parse.GetValue(itemStartWeight) is var startWeight && (!double.IsFinite(startWeight) || startWeight < 1))
+                throw new ArgumentException($"--item-start-weight must be 1 or more (got {startWeight})");
             if (parse.GetValue(avoidRepeats) is var avoid && (!double.IsFinite(avoid) || avoid < 0))
                 throw new ArgumentException($"--avoid-repeats must be 0 or more (got {avoid})");
             CommonOptions.RequireAtLeastOne("--widen", parse.GetValue(widen));
@@ -95,6 +98,7 @@ internal static class TrainBaseCommand
                 DecayLearningRate = parse.GetValue(decay),
                 PackRows = parse.GetValue(pack),
                 ContextLossWeight = parse.GetValue(contextWeight),
+                ItemStartWeight = parse.GetValue(itemStartWeight),
                 AvoidRepeatsWeight = parse.GetValue(avoidRepeats),
                 Mixture = parse.GetValue(mixture),
                 CheckEvery = parse.GetValue(checkEvery),

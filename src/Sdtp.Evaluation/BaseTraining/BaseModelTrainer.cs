@@ -65,6 +65,13 @@ public sealed record BaseTrainingOptions
     public int WarmupSteps { get; init; } = 100;
     /// <summary>Weight of the next-token loss on non-answer tokens (answer tokens weigh 1).</summary>
     public double ContextLossWeight { get; init; } = 0.1;
+    /// <summary>
+    /// Weight of the next-token loss on the first token of each answer item (the digit or letter that starts
+    /// <c>4821</c> in <c>" 4821, 7730"</c>), other answer tokens weighing 1: the one token where a model chooses which value
+    /// to write. Once an item is begun, copying the rest is nearly free (its loss is a few hundredths of a nat), so that
+    /// choice is what an answer's loss hardly weighs and what a wrong answer gets wrong.
+    /// </summary>
+    public double ItemStartWeight { get; init; } = 1;
 
     /// <summary>
     /// Weight of the unlikelihood loss, -log(1 - p), on each token that would start repeating an earlier item of a list
@@ -360,8 +367,8 @@ public sealed class BaseModelTrainer
     public const int MinPackedLength = 96;
 
     /// <summary>
-    /// The token ids of a training sequence and each token's loss weight: the prompt, its answer (weight 1, the rest
-    /// <see cref="BaseTrainingOptions.ContextLossWeight"/>), for multi-key up to <see cref="BaseTrainingOptions.MultiKeyQuestions"/>
+    /// The token ids of a training sequence and each token's loss weight: the prompt, its answer (weight 1, the first
+    /// token of each item <see cref="BaseTrainingOptions.ItemStartWeight"/>, the rest <see cref="BaseTrainingOptions.ContextLossWeight"/>), for multi-key up to <see cref="BaseTrainingOptions.MultiKeyQuestions"/>
     /// questions in all, each answered, then EOS (weight 1); and where each list answer would repeat an earlier item.
     /// </summary>
     public TrainingRow TrainingSequence(TaskSample sample)
@@ -373,8 +380,11 @@ public sealed class BaseModelTrainer
         {
             var answerIds = tokenizer.Encode(answer);
             avoided.AddRange(RepeatedItems.Avoided(answerIds, ItemSeparator).Select(a => (ids.Count + a.Position, a.Token)));
+            var answerWeights = Enumerable.Repeat(1f, answerIds.Count).ToArray();
+            foreach (var (start, _) in AnswerItems.Spans(answerIds, ItemSeparator))
+                answerWeights[start] = (float)options.ItemStartWeight;
             ids.AddRange(answerIds);
-            weights.AddRange(Enumerable.Repeat(1f, answerIds.Count));
+            weights.AddRange(answerWeights);
         }
         Answer(sample.Answer);
         // The other questions share the context: what follows it in their prompts is the question alone.
@@ -477,6 +487,7 @@ public sealed class BaseModelTrainer
         ["--drill-forms"] = string.Join(' ', options.DrillForms.Distinct().Order()),
         ["--pack"] = options.PackRows ? "true" : "false",
         ["--context-weight"] = options.ContextLossWeight.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["--item-start-weight"] = options.ItemStartWeight.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["--avoid-repeats"] = options.AvoidRepeatsWeight.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["--task-weights"] = string.Join(' ', options.TaskWeights.OrderBy(w => w.Key, StringComparer.Ordinal)
             .Select(w => w.Key + "=" + w.Value.ToString(System.Globalization.CultureInfo.InvariantCulture))),

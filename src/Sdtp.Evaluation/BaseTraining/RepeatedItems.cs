@@ -17,7 +17,7 @@ public static class RepeatedItems
     /// </summary>
     public static IReadOnlyList<(int Position, int Token)> Avoided(IReadOnlyList<int> answer, IReadOnlyList<int> separator)
     {
-        var items = Items(answer, separator);
+        var items = AnswerItems.Spans(answer, separator);
         var avoided = new List<(int, int)>();
         for (int k = 1; k < items.Count; k++)
             for (int j = 0; j < k; j++)
@@ -44,23 +44,5 @@ public static class RepeatedItems
         var tokens = tensor(avoided.Select(a => a.Token).ToArray(), device: logProbs.device).unsqueeze(1);
         var probability = logProbs.reshape(-1, logProbs.shape[^1]).index_select(0, flat).gather(1, tokens).squeeze(1).exp();
         return -(1 - probability).clamp_min(1e-5).log();
-    }
-
-    // (start, length) of each item between separators.
-    private static List<(int Start, int Length)> Items(IReadOnlyList<int> answer, IReadOnlyList<int> separator)
-    {
-        var items = new List<(int, int)>();
-        int start = 0;
-        while (start < answer.Count && separator.Count > 0 && answer[start] == separator[^1]) start++;
-        for (int i = start; i <= answer.Count; i++)
-        {
-            bool atSeparator = i + separator.Count <= answer.Count && separator.Count > 0 && Enumerable.Range(0, separator.Count).All(s => answer[i + s] == separator[s]);
-            if (i < answer.Count && !atSeparator) continue;
-            if (i > start) items.Add((start, i - start));
-            if (i == answer.Count) break;
-            start = i + separator.Count;
-            i = start - 1;
-        }
-        return items;
     }
 }
