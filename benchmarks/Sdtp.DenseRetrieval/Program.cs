@@ -21,7 +21,8 @@ using Sdtp.Tokenization;
 // then N key-drill tables (KeyValueDrillTask), by the kind of question (DrillQuestion); --failures prints the drill's
 // wrong answers with their question.
 // --loss also prints each family's mean next-token loss of the right answer after its prompt (teacher-forced, nats
-// per answer token): a measure that moves before exact match does, with less noise on the same samples.
+// per answer token): a measure that moves before exact match does, with less noise on the same samples; and that loss
+// split into the first token of each answer item (where the model chooses which value to write) and the other tokens.
 bool showFailures = args.Contains("--failures");
 bool showLoss = args.Contains("--loss");
 var positional = args.Where(a => a is not ("--failures" or "--loss")).ToArray();
@@ -44,6 +45,7 @@ foreach (var task in tasks.Where(t => t.IsRetrieval))
 {
     int right = 0;
     double loss = 0;
+    var (startLoss, startCount, restLoss, restCount) = (0.0, 0, 0.0, 0);
     var failures = new List<(string Kind, string Line)>();
     int repeating = 0;
     bool lists = false;
@@ -51,7 +53,12 @@ foreach (var task in tasks.Where(t => t.IsRetrieval))
     {
         double depth = 0.05 + 0.9 * i / Math.Max(1, count - 1);
         var sample = development ? TaskSuite.ValidationSample(task, length, depth, i) : TaskSuite.EvaluationSample(task, length, depth, i);
-        if (showLoss) loss += AnswerLoss(model, tokenizer, sample);
+        if (showLoss)
+        {
+            var (mean, starts, rest) = AnswerLosses(model, tokenizer, sample);
+            loss += mean;
+            (startLoss, startCount, restLoss, restCount) = (startLoss + starts.Sum(), startCount + starts.Count, restLoss + rest.Sum(), restCount + rest.Count);
+        }
         if (Answers.ExactMatch(model, tokenizer, sample)) { right++; continue; }
         if (!showFailures) continue;
         var output = Answers.Generate(model, tokenizer, sample);
@@ -61,7 +68,7 @@ foreach (var task in tasks.Where(t => t.IsRetrieval))
     }
     string variant = development ? " with development phrasings" : sources is null ? "" : " with held-out " + positional[4];
     Console.WriteLine($"{task.Name}{variant} @ {length}: {right}/{count}" +
-        (showLoss ? $"  answer loss {loss / count:F3}" : ""));
+        (showLoss ? $"  answer loss {loss / count:F3} (item starts {startLoss / Math.Max(1, startCount):F3}, other tokens {restLoss / Math.Max(1, restCount):F3})" : ""));
     if (failures.Count == 0) continue;
     Console.WriteLine("  wrong answers by first item: " + string.Join(", ", failures.GroupBy(f => f.Kind).OrderByDescending(g => g.Count()).Select(g => $"{g.Key} {g.Count()}")) +
         (lists ? $"; writing an expected item twice: {repeating}" : ""));
@@ -111,9 +118,15 @@ static int ScoreBridges(string directory, int length, int count, bool showFailur
     return 0;
 }
 
-// Mean next-token loss of the sample's answer after its prompt, as eval scores language modelling.
-static double AnswerLoss(Sdtp.Modeling.LlamaForCausalLM model, ByteTokenizer tokenizer, TaskSample sample) =>
-    Sdtp.Evaluation.AccuracyEvaluator.ContinuationLoss(model, tokenizer.Encode(sample.Prompt, addBos: true), tokenizer.Encode(sample.Answer));
+// Mean next-token loss of the sample's answer after its prompt, as eval scores language modelling; and the losses of
+// each item's first token and of the other tokens.
+static (double Mean, List<float> ItemStarts, List<float> OtherTokens) AnswerLosses(Sdtp.Modeling.LlamaForCausalLM model, ByteTokenizer tokenizer, TaskSample sample)
+{
+    var answer = tokenizer.Encode(sample.Answer);
+    var losses = Sdtp.Evaluation.AccuracyEvaluator.ContinuationTokenLosses(model, tokenizer.Encode(sample.Prompt, addBos: true), answer);
+    var starts = Sdtp.Evaluation.BaseTraining.AnswerItems.Spans(answer, tokenizer.Encode(RulerTask.ItemSeparator)).Select(s => s.Start).ToHashSet();
+    return (losses.Average(), losses.Where((_, i) => starts.Contains(i)).ToList(), losses.Where((_, i) => !starts.Contains(i)).ToList());
+}
 
 // Whether a wrong answer writes one of the expected items twice ("4821, 4821, 1185"): the repetition a small model falls
 // into when asked for several values.

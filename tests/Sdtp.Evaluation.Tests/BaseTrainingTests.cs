@@ -136,6 +136,11 @@ public class BaseTrainingTests
         // At 1 (the default) the weights are what they were before the option.
         var (_, plain, _) = new BaseModelTrainer(options with { ItemStartWeight = 1 }).TrainingSequence(sample);
         Assert.All(plain[^(answer.Count + 1)..], w => Assert.Equal(1f, w));
+        // A language-modelling continuation has no items: its commas start nothing.
+        var prose = new ProseLanguageModelingTask(TemplateSplit.Training).Generate(400, double.NaN, new Random(6));
+        Assert.Contains(", ", prose.Answer);
+        var (_, proseWeights, _) = new BaseModelTrainer(options).TrainingSequence(prose);
+        Assert.All(proseWeights[^(prose.Answer.Length + 1)..], w => Assert.Equal(1f, w));
     }
 
     [Theory]

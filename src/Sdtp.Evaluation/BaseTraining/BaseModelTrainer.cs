@@ -66,8 +66,8 @@ public sealed record BaseTrainingOptions
     /// <summary>Weight of the next-token loss on non-answer tokens (answer tokens weigh 1).</summary>
     public double ContextLossWeight { get; init; } = 0.1;
     /// <summary>
-    /// Weight of the next-token loss on the first token of each answer item (the digit or letter that starts
-    /// <c>4821</c> in <c>" 4821, 7730"</c>), other answer tokens weighing 1: the one token where a model chooses which value
+    /// Weight of the next-token loss on the first token of each item of a retrieval answer (the digit or letter that starts
+    /// <c>4821</c> in <c>" 4821, 7730"</c>; not language modelling's continuations), other answer tokens weighing 1: the one token where a model chooses which value
     /// to write. Once an item is begun, copying the rest is nearly free (its loss is a few hundredths of a nat), so that
     /// choice is what an answer's loss hardly weighs and what a wrong answer gets wrong.
     /// </summary>
@@ -381,8 +381,10 @@ public sealed class BaseModelTrainer
             var answerIds = tokenizer.Encode(answer);
             avoided.AddRange(RepeatedItems.Avoided(answerIds, ItemSeparator).Select(a => (ids.Count + a.Position, a.Token)));
             var answerWeights = Enumerable.Repeat(1f, answerIds.Count).ToArray();
-            foreach (var (start, _) in AnswerItems.Spans(answerIds, ItemSeparator))
-                answerWeights[start] = (float)options.ItemStartWeight;
+            // A sample with needles answers with retrieved items; a language-modelling continuation has none.
+            if (sample.NeedleOffsets.Count > 0)
+                foreach (var (start, _) in AnswerItems.Spans(answerIds, ItemSeparator))
+                    answerWeights[start] = (float)options.ItemStartWeight;
             ids.AddRange(answerIds);
             weights.AddRange(answerWeights);
         }
