@@ -66,10 +66,11 @@ public sealed record BaseTrainingOptions
     /// <summary>Weight of the next-token loss on non-answer tokens (answer tokens weigh 1).</summary>
     public double ContextLossWeight { get; init; } = 0.1;
     /// <summary>
-    /// Weight of the next-token loss on the first token of each item of a retrieval answer (the digit or letter that starts
-    /// <c>4821</c> in <c>" 4821, 7730"</c>; not language modelling's continuations), other answer tokens weighing 1: the one token where a model chooses which value
-    /// to write. Once an item is begun, copying the rest is nearly free (its loss is a few hundredths of a nat), so that
-    /// choice is what an answer's loss hardly weighs and what a wrong answer gets wrong.
+    /// Weight of the next-token loss on the first token of each item of a retrieval answer (the digit or letter that
+    /// starts <c>4821</c> in <c>" 4821, 7730"</c>; not language modelling's continuations), other answer tokens weighing
+    /// 1: the one token where a model chooses which value to write. Once an item is begun, copying the rest is nearly
+    /// free (a few hundredths of a nat per token), so that choice is what an answer's loss hardly weighs and what a
+    /// wrong answer gets wrong.
     /// </summary>
     public double ItemStartWeight { get; init; } = 1;
 
@@ -368,7 +369,8 @@ public sealed class BaseModelTrainer
 
     /// <summary>
     /// The token ids of a training sequence and each token's loss weight: the prompt, its answer (weight 1, the first
-    /// token of each item <see cref="BaseTrainingOptions.ItemStartWeight"/>, the rest <see cref="BaseTrainingOptions.ContextLossWeight"/>), for multi-key up to <see cref="BaseTrainingOptions.MultiKeyQuestions"/>
+    /// token of each item <see cref="BaseTrainingOptions.ItemStartWeight"/>, the rest
+    /// <see cref="BaseTrainingOptions.ContextLossWeight"/>), for multi-key up to <see cref="BaseTrainingOptions.MultiKeyQuestions"/>
     /// questions in all, each answered, then EOS (weight 1); and where each list answer would repeat an earlier item.
     /// </summary>
     public TrainingRow TrainingSequence(TaskSample sample)
