@@ -113,7 +113,7 @@ public sealed class AccuracyEvaluator(LlamaForCausalLM model, ITextTokenizer tok
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var (logits, targets) = ContinuationLogits(model, context, continuation, null);
-        return nn.functional.cross_entropy(logits, targets, reduction: nn.Reduction.None).data<float>().ToArray();
+        return nn.functional.cross_entropy(logits, targets, reduction: nn.Reduction.None).cpu().data<float>().ToArray();
     }
 
     // The logits that predict each token of the continuation ([tokens, vocabulary], fp32) and those tokens.
