@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using Sdtp.Modeling;
+using Sdtp.Training;
 using TorchSharp;
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 // Whether libtorch calls fail when the garbage collector runs during them. TorchSharp's `Tensor + Tensor` creates a
@@ -10,11 +12,14 @@ using static TorchSharp.torch;
 // c10::Scalar::toFloat). A second thread forces collections and finalizers the whole time.
 //   temporary: `left + right` in a loop (TorchSharp's own operator);
 //   held:      `left.add(right, one)` with a Scalar that stays reachable (what the runtime's TensorMath does);
-//   forward:   the runtime's model forward (4 layers, fp32 and bf16, 64 tokens), no_grad, as inference runs it.
-//   dotnet run -c Release --project benchmarks/Sdtp.ScalarRace -- temporary|held|forward SECONDS
-if (args.Length != 2 || args[0] is not ("temporary" or "held" or "forward") || !int.TryParse(args[1], out int seconds) || seconds <= 0)
+//   forward:   the runtime's model forward (4 layers, fp32 and bf16, 64 tokens), no_grad, as inference runs it;
+//   adamw:     an optimizer step over the fp32 model's parameters with TorchSharp's AdamW, as training takes it;
+//   held-adamw: the same step with HeldScalarOptimizers.AdamW (what base and head training use).
+//   dotnet run -c Release --project benchmarks/Sdtp.ScalarRace -- temporary|held|forward|adamw|held-adamw SECONDS
+string[] modes = ["temporary", "held", "forward", "adamw", "held-adamw"];
+if (args.Length != 2 || !modes.Contains(args[0]) || !int.TryParse(args[1], out int seconds) || seconds <= 0)
 {
-    Console.Error.WriteLine("usage: Sdtp.ScalarRace temporary|held|forward SECONDS");
+    Console.Error.WriteLine($"usage: Sdtp.ScalarRace {string.Join('|', modes)} SECONDS");
     return 2;
 }
 string mode = args[0];
@@ -29,6 +34,19 @@ var config = new ModelConfig
 using var model32 = new LlamaForCausalLM(config, CPU);
 using var model16 = new LlamaForCausalLM(config, CPU, ScalarType.BFloat16);
 using var ids = randint(3, 259, [1, 64]);
+
+// The optimizer modes step with the gradients of one loss, the same each step: the race does not depend on their values.
+using OptimizerHelper? optimizer = mode switch
+{
+    "adamw" => optim.AdamW(model32.parameters(), lr: 1e-4, weight_decay: 0.01),
+    "held-adamw" => new HeldScalarOptimizers.AdamW(model32.parameters(), 1e-4, 0.01),
+    _ => null,
+};
+if (optimizer is not null)
+{
+    using var scope = NewDisposeScope();
+    model32.Forward(ids).logsumexp(-1).sum().backward();
+}
 
 bool stop = false;
 var collector = new Thread(() =>
@@ -52,6 +70,7 @@ while (clock.Elapsed.TotalSeconds < seconds)
         {
             case "temporary": _ = left + right; break;
             case "held": _ = left.add(right, one); break;
+            case "adamw" or "held-adamw": optimizer!.step(); break;
             default:
                 using (no_grad())
                 {

@@ -5,6 +5,7 @@ using Sdtp.Evaluation.Tasks;
 using Sdtp.Evaluation.Tasks.Ruler;
 using Sdtp.Modeling;
 using Sdtp.Tokenization;
+using Sdtp.Training;
 using static TorchSharp.torch;
 
 namespace Sdtp.Evaluation.BaseTraining;
@@ -199,7 +200,7 @@ public sealed class BaseModelTrainer
         using var model = resuming ? HuggingFaceCheckpoint.Load(directory, Devices.Default)
             : options.StartFrom is { } from ? StartingModel(from)
             : new LlamaForCausalLM(options.Config ?? DefaultConfig, Devices.Default);
-        using var optimizer = optim.AdamW(model.DistinctParameters(), lr: options.LearningRate, weight_decay: 0.01);
+        using var optimizer = new HeldScalarOptimizers.AdamW(model.DistinctParameters(), options.LearningRate, weightDecay: 0.01);
         var (step, stage, stageStart) = (0, 0, 0);
         if (resuming)
         {

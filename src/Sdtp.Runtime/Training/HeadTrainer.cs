@@ -47,7 +47,7 @@ public sealed class HeadTrainer : IDisposable
         this.model = model;
         this.schedule = schedule;
         this.heads = heads;
-        optimizer = optim.AdamW(heads.HeadParameters(), lr: this.options.LearningRate, weight_decay: this.options.WeightDecay);
+        optimizer = new HeldScalarOptimizers.AdamW(heads.HeadParameters(), this.options.LearningRate, this.options.WeightDecay);
         this.trainingForward = trainingForward ?? ((ids, tau, g) => SoftPrunedForward.Run(model, schedule, heads, ids, tau, g));
     }
 
