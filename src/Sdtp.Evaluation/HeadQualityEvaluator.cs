@@ -52,7 +52,7 @@ public static class HeadQualityEvaluator
         using var noGrad = no_grad();
         var input = tensor(ids, device: model.Device).unsqueeze(0);
         var hidden = model.Embed(input);
-        var rope = model.RotaryFor(arange(ids.Length, device: model.Device).unsqueeze(0));
+        var rope = model.RotaryFor(TensorMath.Range(0, ids.Length, model.Device).unsqueeze(0));
         var scores = new List<float[]>();
         for (int layer = 0; layer < model.Layers.Count && scores.Count < schedule.Stages.Count; layer++)
         {

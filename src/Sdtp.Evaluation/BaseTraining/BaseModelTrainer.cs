@@ -318,7 +318,7 @@ public sealed class BaseModelTrainer
         var w = weights.narrow(1, 1, width - 1);
         var loss = (tokenLoss * w).sum() / w.sum();
         if (options.AvoidRepeatsWeight > 0 && sequences.Any(s => s.Avoided.Count > 0))
-            loss = loss + options.AvoidRepeatsWeight * RepeatedItems.Unlikelihood(logProbs, sequences).sum() / w.sum();
+            loss = loss.Plus(RepeatedItems.Unlikelihood(logProbs, sequences).sum().Times(options.AvoidRepeatsWeight) / w.sum());
         loss.backward();
         nn.utils.clip_grad_norm_(model.DistinctParameters(), 1.0);
         optimizer.step();

@@ -1,3 +1,4 @@
+using Sdtp.Modeling;
 using static TorchSharp.torch;
 
 namespace Sdtp.Evaluation.BaseTraining;
@@ -43,6 +44,6 @@ public static class RepeatedItems
         var flat = tensor(avoided.Select(a => a.Flat).ToArray(), device: logProbs.device);
         var tokens = tensor(avoided.Select(a => a.Token).ToArray(), device: logProbs.device).unsqueeze(1);
         var probability = logProbs.reshape(-1, logProbs.shape[^1]).index_select(0, flat).gather(1, tokens).squeeze(1).exp();
-        return -(1 - probability).clamp_min(1e-5).log();
+        return -probability.SubtractedFrom(1).AtLeast(1e-5).log();
     }
 }
