@@ -87,9 +87,9 @@ test_all() {
   local log; log="$(mktemp)"
   local status=0
   dotnet test SdtpGen.sln -c Release --no-build -nologo --logger "console;verbosity=normal" 2>&1 | tee "$log" || status=$?
-  # One closing line over every test project, in the plain 'N passed, N failed' form.
   # Failed tests again at the end, each with the first lines of its message, so a log's tail names them.
   awk '/^ +Failed [A-Za-z]/ { n = 8 } n > 0 { print; n-- }' "$log"
+  # One closing line over every test project, in the plain 'N passed, N failed' form.
   awk '/^ +Passed: [0-9]+$/ { p += $2 } /^ +Failed: [0-9]+$/ { f += $2 } /^ +Skipped: [0-9]+$/ { s += $2 } END { printf "tests: %d passed, %d failed, %d skipped\n", p, f, s }' "$log"
   rm -f "$log"
   return "$status"
