@@ -8,8 +8,8 @@ namespace Sdtp.Training;
 /// Optimizers whose steps keep every number they pass to libtorch alive until the call returns. TorchSharp's own steps
 /// turn each coefficient (<c>mul_(beta1)</c>, <c>add_(grad, alpha)</c>, <c>addcdiv_(..., value)</c>) into a temporary
 /// Scalar that a garbage collection during the native call may free: the race <see cref="Sdtp.Modeling.TensorMath"/>
-/// closes for the forward, and what libtorch's "Expected false to be true" and "Unknown scalar type", with which long
-/// training runs stopped at random steps, report. <c>benchmarks/Sdtp.ScalarRace</c> measures both steps.
+/// closes for the forward. libtorch then fails with "Expected false to be true" or "Unknown scalar type", as two base
+/// training runs did at random steps. <c>benchmarks/Sdtp.ScalarRace</c> measures both steps.
 /// </summary>
 public static class HeldScalarOptimizers
 {
