@@ -14,8 +14,9 @@ namespace Sdtp.Modeling;
 /// </summary>
 public static class TensorMath
 {
-    // Never finalized: a static field keeps it reachable for the life of the process. libtorch only reads it.
-    private static readonly Scalar One = 1.ToScalar();
+    // Never finalized: a static field keeps it reachable for the life of the process. libtorch only reads it. The
+    // runtime's other held-Scalar code (HeldScalarOptimizers) passes it as the alpha of its in-place additions.
+    internal static readonly Scalar One = 1.ToScalar();
 
     /// <summary><paramref name="a"/> + <paramref name="b"/>.</summary>
     public static Tensor Plus(this Tensor a, Tensor b) => a.add(b, One);

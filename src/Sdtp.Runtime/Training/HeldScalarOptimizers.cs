@@ -1,3 +1,4 @@
+using Sdtp.Modeling;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -7,7 +8,7 @@ namespace Sdtp.Training;
 /// <summary>
 /// Optimizers whose steps keep every number they pass to libtorch alive until the call returns. TorchSharp's own steps
 /// turn each coefficient (<c>mul_(beta1)</c>, <c>add_(grad, alpha)</c>, <c>addcdiv_(..., value)</c>) into a temporary
-/// Scalar that a garbage collection during the native call may free: the race <see cref="Sdtp.Modeling.TensorMath"/>
+/// Scalar that a garbage collection during the native call may free: the race <see cref="TensorMath"/>
 /// closes for the forward. libtorch then fails with "Expected false to be true" or "Unknown scalar type", as two base
 /// training runs did at random steps. <c>benchmarks/Sdtp.ScalarRace</c> measures both steps.
 /// </summary>
@@ -21,9 +22,6 @@ public static class HeldScalarOptimizers
     public sealed class AdamW : TorchSharp.Modules.AdamW
     {
         private const double Beta1 = 0.9, Beta2 = 0.999, Epsilon = 1e-8;
-
-        // Never finalized: a static field keeps it reachable for the life of the process.
-        private static readonly Scalar One = 1.ToScalar();
 
         /// <summary>An optimizer of <paramref name="parameters"/> at <paramref name="learningRate"/> with decoupled <paramref name="weightDecay"/>.</summary>
         public AdamW(IEnumerable<Parameter> parameters, double learningRate, double weightDecay)
@@ -59,7 +57,7 @@ public static class HeldScalarOptimizers
                 parameter.mul_(decay);
                 state.exp_avg.mul_(keep1).add_(grad, take1);
                 state.exp_avg_sq.mul_(keep2).addcmul_(grad, grad, take2);
-                var denominator = state.exp_avg_sq.sqrt().div_(rootCorrection2).add_(epsilon, One);
+                var denominator = state.exp_avg_sq.sqrt().div_(rootCorrection2).add_(epsilon, TensorMath.One);
                 parameter.addcdiv_(state.exp_avg, denominator, stepSize);
             }
         }, closure);
