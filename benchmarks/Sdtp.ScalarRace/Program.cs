@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using Sdtp.Modeling;
+using Sdtp.Pruning;
 using Sdtp.Training;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -13,10 +14,11 @@ using static TorchSharp.torch;
 //   temporary: `left + right` in a loop (TorchSharp's own operator);
 //   held:      `left.add(right, one)` with a Scalar that stays reachable (what the runtime's TensorMath does);
 //   forward:   the runtime's model forward (4 layers, fp32 and bf16, 64 tokens), no_grad, as inference runs it;
+//   prefill:   SDTP's pruned prefill of the fp32 model into a KV cache (one stage, untrained heads), no_grad;
 //   adamw:     an optimizer step over the fp32 model's parameters with TorchSharp's AdamW, as training takes it;
 //   held-adamw: the same step with HeldScalarOptimizers.AdamW (what base and head training use).
-//   dotnet run -c Release --project benchmarks/Sdtp.ScalarRace -- temporary|held|forward|adamw|held-adamw SECONDS
-string[] modes = ["temporary", "held", "forward", "adamw", "held-adamw"];
+//   dotnet run -c Release --project benchmarks/Sdtp.ScalarRace -- temporary|held|forward|prefill|adamw|held-adamw SECONDS
+string[] modes = ["temporary", "held", "forward", "prefill", "adamw", "held-adamw"];
 if (args.Length != 2 || !modes.Contains(args[0]) || !int.TryParse(args[1], out int seconds) || seconds <= 0)
 {
     Console.Error.WriteLine($"usage: Sdtp.ScalarRace {string.Join('|', modes)} SECONDS");
@@ -34,6 +36,10 @@ var config = new ModelConfig
 using var model32 = new LlamaForCausalLM(config, CPU);
 using var model16 = new LlamaForCausalLM(config, CPU, ScalarType.BFloat16);
 using var ids = randint(3, 259, [1, 64]);
+var schedule = PruningSchedule.Geometric(1, 1, 2, 0.7);
+using var heads = new SaliencyHeads(schedule, config.HiddenSize, CPU);
+heads.MarkTrained(ModelSignature.Of(model32));
+var prefill = SdtpPrefill.For(schedule, new SaliencyHeadScorer(heads));
 
 // The optimizer modes step with the gradients of one loss, the same each step: the race does not depend on their values.
 using OptimizerHelper? optimizer = mode switch
@@ -71,6 +77,13 @@ while (clock.Elapsed.TotalSeconds < seconds)
             case "temporary": _ = left + right; break;
             case "held": _ = left.add(right, one); break;
             case "adamw" or "held-adamw": optimizer!.step(); break;
+            case "prefill":
+                using (no_grad())
+                using (var cache = new KvCache(model32.Layers.Count, ids.shape[1]))
+                {
+                    _ = prefill(model32, ids, cache);
+                }
+                break;
             default:
                 using (no_grad())
                 {

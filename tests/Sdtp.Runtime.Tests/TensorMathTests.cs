@@ -29,6 +29,10 @@ public class TensorMathTests
         Assert.Equal((x != 0).data<bool>().ToArray(), x.IsNot(0).data<bool>().ToArray());
         Assert.Equal([-1.5f, 0f, float.NegativeInfinity, 3f], x.FilledWhere(x > 2 & x < 3, double.NegativeInfinity).data<float>().ToArray());
         Assert.Equal([-1.5f, 0f, 2.25f, 3f], x.AtLeast(-2.0).data<float>().ToArray());
+        var slots = zeros(3);
+        slots.narrow(0, 1, 2).FillWith(2.5);
+        Assert.Equal([0f, 2.5f, 2.5f], slots.data<float>().ToArray());
+        Assert.Equal([true, true], zeros(2, dtype: ScalarType.Bool).FillWith(true).data<bool>().ToArray());
 
         // Integer arguments keep int64 tensors int64 (a float argument would promote them to float).
         Assert.Equal(ScalarType.Int64, ints.Plus(-1L).dtype);

@@ -41,7 +41,7 @@ internal static class ApprovedFile
         return Path.Combine(RepositoryRoot(), callerFile[MappedRoot.Length..]);
     }
 
-    private static string RepositoryRoot()
+    internal static string RepositoryRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
             if (File.Exists(Path.Combine(dir.FullName, "SdtpGen.sln"))) return dir.FullName;

@@ -51,8 +51,8 @@ public static class ModelWidening
             var from = old[name];
             if (name.EndsWith("norm.weight", StringComparison.Ordinal))
             {
-                target.fill_(normScale);
-                Block(target, from).copy_(from * normScale);
+                target.FillWith(normScale);
+                Block(target, from).copy_(from.Times(normScale));
                 continue;
             }
             if (WritesResidual(name)) target.zero_();

@@ -59,7 +59,7 @@ public sealed class LayerKvCache : IDisposable
             }
             else
             {
-                valid!.narrow(1, Length, t).fill_(true);
+                valid!.narrow(1, Length, t).FillWith(true);
             }
         }
         Length += t;

@@ -75,6 +75,12 @@ public static class TensorMath
     /// <summary>Where <paramref name="a"/> differs from <paramref name="value"/> (bool).</summary>
     public static Tensor IsNot(this Tensor a, double value) => Held(value.ToScalar(), scalar => a.ne(scalar));
 
+    /// <summary>Fills <paramref name="a"/> with <paramref name="value"/> in place.</summary>
+    public static Tensor FillWith(this Tensor a, double value) => Held(value.ToScalar(), scalar => a.fill_(scalar));
+
+    /// <summary>Fills <paramref name="a"/> with <paramref name="value"/> in place (a bool: masks stay masks).</summary>
+    public static Tensor FillWith(this Tensor a, bool value) => Held(value.ToScalar(), scalar => a.fill_(scalar));
+
     /// <summary>The int64 integers <paramref name="start"/> .. <paramref name="stop"/> - 1 on <paramref name="device"/>.</summary>
     public static Tensor Range(long start, long stop, Device? device = null)
     {
