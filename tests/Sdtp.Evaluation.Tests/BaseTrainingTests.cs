@@ -324,7 +324,7 @@ public class BaseTrainingTests
     }
 
     [Fact]
-    public void A_fresh_run_can_start_from_another_checkpoints_weights()
+    public void A_fresh_run_can_start_from_another_checkpoints_weights_in_fp32_whatever_their_dtype()
     {
         var root = Path.Combine(Path.GetTempPath(), "sdtp-base-" + Guid.NewGuid().ToString("N"));
         try
@@ -341,6 +341,20 @@ public class BaseTrainingTests
             var bParameters = b.named_parameters().ToDictionary(p => p.name, p => p.parameter);
             foreach (var (name, parameter) in a.named_parameters())
                 Assert.True(parameter.equal(bParameters[name]).all().item<bool>(), name);
+
+            // A bf16 checkpoint is trained, and saved, in fp32: its weights exactly, widened to fp32.
+            var half = Path.Combine(root, "half");
+            using (var halfModel = HuggingFaceCheckpoint.Load(first, TorchSharp.torch.CPU, TorchSharp.torch.ScalarType.BFloat16))
+                HuggingFaceCheckpoint.Save(halfModel, half);
+            var fromHalf = Path.Combine(root, "from-half");
+            new BaseModelTrainer(options with { StartFrom = half, LearningRate = 0 }).Train(fromHalf);
+            using var h = HuggingFaceCheckpoint.Load(half, TorchSharp.torch.CPU);
+            using var f = HuggingFaceCheckpoint.Load(fromHalf, TorchSharp.torch.CPU);
+            Assert.Equal(TorchSharp.torch.ScalarType.BFloat16, h.DType);
+            Assert.Equal(TorchSharp.torch.ScalarType.Float32, f.DType);
+            var fParameters = f.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+            foreach (var (name, parameter) in h.named_parameters())
+                Assert.True(parameter.to_type(TorchSharp.torch.ScalarType.Float32).equal(fParameters[name]).all().item<bool>(), name);
 
             var missing = Path.Combine(root, "none");
             var error = Assert.Throws<FileNotFoundException>(() => new BaseModelTrainer(options with { StartFrom = missing }).Train(Path.Combine(root, "third")));

@@ -17,7 +17,7 @@ internal static class TrainBaseCommand
         var seed = new Option<int>("--seed") { Description = "seed of weights and data", DefaultValueFactory = _ => 7 };
         var learningRate = new Option<double>("--lr") { Description = "AdamW learning rate (a resumed run can continue at a lower one)", DefaultValueFactory = _ => 2e-3 };
         var stageSteps = new Option<int>("--stage-steps") { Description = "most steps per curriculum stage before moving on", DefaultValueFactory = _ => 1500 };
-        var startFrom = new Option<string?>("--start-from") { Description = "checkpoint directory whose weights a fresh run starts from (fine-tuning); default: random weights" };
+        var startFrom = new Option<string?>("--start-from") { Description = "checkpoint directory whose weights a fresh run starts from (fine-tuning, in fp32 whatever their dtype); default: random weights" };
         var lengths = new Option<int[]>("--lengths") { Description = "curriculum stage lengths (tokens)", DefaultValueFactory = _ => [128, 256, 512, 1024], AllowMultipleArgumentsPerToken = true };
         var mixLengths = new Option<int[]>("--mix-lengths") { Description = "train each step at one of these lengths (tokens), drawn uniformly, instead of the stage's; the checks stay at the stage's length; default none", AllowMultipleArgumentsPerToken = true };
         var maxKeys = new Option<int[]>("--max-keys") { Description = "most multi-key needles at each stage (one per --lengths entry)", DefaultValueFactory = _ => [2, 3, 4, 6], AllowMultipleArgumentsPerToken = true };

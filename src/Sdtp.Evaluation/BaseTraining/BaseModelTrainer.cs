@@ -254,7 +254,8 @@ public sealed class BaseModelTrainer
 
     private LlamaForCausalLM StartingModel(string directory)
     {
-        var trained = HuggingFaceCheckpoint.Load(directory, Devices.Default);
+        // Training keeps fp32 weights whatever the checkpoint's dtype: AdamW's small updates vanish in bf16 and fp16.
+        var trained = HuggingFaceCheckpoint.Load(directory, Devices.Default, ScalarType.Float32);
         if (options.WidenBy == 1) return trained;
         using (trained) return ModelWidening.Widen(trained, options.WidenBy);
     }
