@@ -47,8 +47,10 @@ public class TemporaryScalarScanTests
         string root = ApprovedFile.RepositoryRoot();
         var trees = ScannedFolders
             .SelectMany(folder => Directory.EnumerateFiles(Path.Combine(root, folder), "*.cs", SearchOption.AllDirectories))
-            .Where(path => !path.Contains("/obj/") && !path.Contains("/bin/"))
-            .Select(path => CSharpSyntaxTree.ParseText(File.ReadAllText(path), path: Path.GetRelativePath(root, path)))
+            // Relative paths with '/' on every OS: the filters below and the runtime's prefix read them so.
+            .Select(path => Path.GetRelativePath(root, path).Replace(Path.DirectorySeparatorChar, '/'))
+            .Where(relative => !relative.Contains("/obj/") && !relative.Contains("/bin/"))
+            .Select(relative => CSharpSyntaxTree.ParseText(File.ReadAllText(Path.Combine(root, relative)), path: relative))
             .ToArray();
         Assert.True(trees.Length > 100, $"only {trees.Length} source files found under {root}");
         var found = TemporaryScalarScan.Find(trees, out var errors);
