@@ -19,6 +19,7 @@ public static class Cli
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(GenerateCommand.Create());
         root.Subcommands.Add(ServeCommand.Create());
+        root.Subcommands.Add(ConvertCommand.Create());
         return root;
     }
 }
