@@ -478,9 +478,9 @@ public class RulerSuiteTests
     }
 
     [Fact]
-    public void Multi_key_and_multi_query_offer_the_other_questions_of_the_same_context()
+    public void Multi_key_multi_query_and_variable_tracking_offer_the_other_questions_of_the_same_context()
     {
-        foreach (var task in new IEvalTask[] { new MultiKeyNeedleTask(TemplateSplit.Training, 4, 4), new MultiQueryNeedleTask(TemplateSplit.Training, 4) })
+        foreach (var task in new IEvalTask[] { new MultiKeyNeedleTask(TemplateSplit.Training, 4, 4), new MultiQueryNeedleTask(TemplateSplit.Training, 4), new VariableTrackingTask(TemplateSplit.Training) })
         {
             var sample = task.Generate(1024, 0.3, new Random(5));
             Assert.NotEmpty(sample.OtherQueries);
@@ -490,6 +490,26 @@ public class RulerSuiteTests
                 Assert.StartsWith(context, q.Prompt);
                 Assert.All(q.Answer.Trim().Split(", "), v => Assert.Contains(v, context));
             });
+        }
+    }
+
+    [Fact]
+    public void Variable_tracking_asks_for_the_distractor_chain_as_its_other_question_in_the_same_words()
+    {
+        for (int i = 0; i < 20; i++)
+        {
+            var sample = TaskSuite.TrainingSample(new VariableTrackingTask(TemplateSplit.Training), 1024, 0.05 + 0.04 * i, i);
+            var (prompt, answer) = Assert.Single(sample.OtherQueries);
+            var distractor = answer.Trim().Split(", ");
+            Assert.InRange(distractor.Length, 2, 3);
+            Assert.Empty(distractor.Intersect(sample.Expected)); // the other chain, none of the asked one's variables
+            var asked = sample.Prompt[sample.QuestionStart..];
+            var other = prompt[sample.QuestionStart..];
+            Assert.NotEqual(asked, other);
+            // One template, two values: the questions differ only where each names its value.
+            var differing = asked.Split(' ').Zip(other.Split(' ')).Count(w => w.First != w.Second);
+            Assert.Equal(asked.Split(' ').Length, other.Split(' ').Length);
+            Assert.InRange(differing, 1, 2);
         }
     }
 

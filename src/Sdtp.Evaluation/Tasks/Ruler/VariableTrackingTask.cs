@@ -3,7 +3,8 @@ namespace Sdtp.Evaluation.Tasks.Ruler;
 /// <summary>
 /// RULER's variable tracking: a chain of 3-5 assignments (<c>VAR A = 48213.</c> ... <c>VAR B = VAR A.</c> ...) spread
 /// from the chosen depth on, and a distractor chain of 2-3 variables with another value; the question gives the first
-/// chain's value and every variable of that chain must be returned. Each link must survive pruning.
+/// chain's value and every variable of that chain must be returned. Each link must survive pruning. The distractor
+/// chain's question is the sample's other query (<see cref="TaskSample.OtherQueries"/>).
 /// </summary>
 public sealed class VariableTrackingTask(TemplateSplit split) : RulerTask(split)
 {
@@ -24,8 +25,12 @@ public sealed class VariableTrackingTask(TemplateSplit split) : RulerTask(split)
         needles.AddRange(Chain(chain, valuePair[0], Spread(depth, chainLength)));
         var distractorDepths = Enumerable.Range(0, distractorLength).Select(_ => 0.05 + 0.9 * random.NextDouble()).Order().ToArray();
         needles.AddRange(Chain(distractor, valuePair[1], distractorDepths));
-        var question = PhrasingSet.Fill(Phrasings.VariableQuestions.Pick(Sources.Questions, random), ("value", valuePair[0]));
-        return Assemble(length, depth, random, needles, question, chain);
+        var questionTemplate = Phrasings.VariableQuestions.Pick(Sources.Questions, random);
+        // The distractor chain is a chain too: the same context can be asked for it, with no further draw, so the
+        // samples a seed gives stay what they were.
+        var distractorQuestion = PhrasingSet.Fill(questionTemplate, ("value", valuePair[1]));
+        return Assemble(length, depth, random, needles, PhrasingSet.Fill(questionTemplate, ("value", valuePair[0])), chain,
+            [distractorQuestion], [AnswerText(distractor)]);
 
         IEnumerable<(double, string)> Chain(string[] vars, string value, double[] depths) => vars.Select((v, i) => (depths[i], i == 0
             ? PhrasingSet.Fill(assignment, ("var", v), ("value", value))
