@@ -63,6 +63,10 @@ public class ConvertCommandTests
         var (code, error) = CliRunner.Run("convert", "--model", source, "--dtype", "bf16", "--out", source);
         Assert.Equal(1, code);
         Assert.Equal($"error: {source}: the copy must go to another directory than its source (the source is kept as it is)", error.Trim());
+        var trailing = source + Path.DirectorySeparatorChar; // the same directory, spelt with a separator at the end
+        (code, error) = CliRunner.Run("convert", "--model", source, "--dtype", "bf16", "--out", trailing);
+        Assert.Equal(1, code);
+        Assert.Equal($"error: {trailing}: the copy must go to another directory than its source (the source is kept as it is)", error.Trim());
         (code, error) = CliRunner.Run("convert", "--model", source, "--dtype", "bf16", "--out", other);
         Assert.Equal(1, code);
         Assert.Equal($"error: {other}: already holds a checkpoint; give a new directory", error.Trim());

@@ -20,9 +20,8 @@ public static class CheckpointConversion
     {
         if (dtype is not (ScalarType.Float32 or ScalarType.BFloat16 or ScalarType.Float16))
             throw new ArgumentException($"a checkpoint's weights can be written as float32, bfloat16 or float16, not {dtype}");
-        var from = Path.GetFullPath(source);
-        var to = Path.GetFullPath(destination);
-        if (string.Equals(from.TrimEnd(Path.DirectorySeparatorChar), to.TrimEnd(Path.DirectorySeparatorChar), StringComparison.Ordinal))
+        var to = Path.TrimEndingDirectorySeparator(Path.GetFullPath(destination));
+        if (string.Equals(Path.TrimEndingDirectorySeparator(Path.GetFullPath(source)), to, StringComparison.Ordinal))
             throw new ArgumentException($"{destination}: the copy must go to another directory than its source (the source is kept as it is)");
         if (File.Exists(Path.Combine(to, HuggingFaceCheckpoint.ConfigFile)) || File.Exists(Path.Combine(to, HuggingFaceCheckpoint.WeightsFile)))
             throw new ArgumentException($"{destination}: already holds a checkpoint; give a new directory");
