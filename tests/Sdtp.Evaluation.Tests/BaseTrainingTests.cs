@@ -324,6 +324,32 @@ public class BaseTrainingTests
     }
 
     [Fact]
+    public void Bf16_compute_trains_and_saves_fp32_weights_with_the_loss_fp32_compute_has()
+    {
+        var root = Path.Combine(Path.GetTempPath(), "sdtp-base-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var options = new BaseTrainingOptions { Lengths = [96], MaxKeys = [2], BatchSize = 4, CheckEvery = 100, CheckSamples = 1, MaxSteps = 3, WarmupSteps = 1 };
+            var runs = new Dictionary<TorchSharp.torch.ScalarType, List<BaseTrainingProgress>>();
+            foreach (var dtype in new[] { TorchSharp.torch.ScalarType.Float32, TorchSharp.torch.ScalarType.BFloat16 })
+            {
+                runs[dtype] = [];
+                new BaseModelTrainer(options with { ComputeDType = dtype }).Train(Path.Combine(root, dtype.ToString()), runs[dtype].Add);
+            }
+            // The same seed draws the same weights and batches: the first loss differs only by bf16's rounding.
+            double first32 = runs[TorchSharp.torch.ScalarType.Float32][0].Loss, first16 = runs[TorchSharp.torch.ScalarType.BFloat16][0].Loss;
+            Assert.True(Math.Abs(first16 - first32) < 0.02 * first32, $"first loss {first16} in bf16 against {first32} in fp32");
+            Assert.Equal(3, runs[TorchSharp.torch.ScalarType.BFloat16].Count);
+            using var saved = HuggingFaceCheckpoint.Load(Path.Combine(root, "BFloat16"), TorchSharp.torch.CPU);
+            Assert.Equal(TorchSharp.torch.ScalarType.Float32, saved.DType);
+        }
+        finally
+        {
+            if (Directory.Exists(root)) Directory.Delete(root, recursive: true);
+        }
+    }
+
+    [Fact]
     public void A_fresh_run_can_start_from_another_checkpoints_weights_in_fp32_whatever_their_dtype()
     {
         var root = Path.Combine(Path.GetTempPath(), "sdtp-base-" + Guid.NewGuid().ToString("N"));

@@ -64,6 +64,8 @@ public class CliErrorTests
     [InlineData(new[] { "train-base", "--lengths", "4096", "--max-keys", "6" }, "--lengths 4096: training samples reach 1.5x the length (6144 tokens), more than the architecture's max_position_embeddings (4096)")]
     [InlineData(new[] { "train-base", "--lengths", "1024", "--max-keys", "6", "--mix-lengths", "1024", "3072" }, "--mix-lengths 3072: training samples reach 1.5x the length (4608 tokens), more than the architecture's max_position_embeddings (4096)")]
     [InlineData(new[] { "train-base", "--mix-lengths", "8" }, "--mix-lengths must be at least 16 tokens each (got 8)")]
+    [InlineData(new[] { "train-base", "--compute-dtype", "f16" }, "--compute-dtype must be f32 or bf16 (got f16): f16 gradients underflow without loss scaling")]
+    [InlineData(new[] { "train-base", "--compute-dtype", "int8" }, "--compute-dtype must be f32, bf16 or f16 (got int8)")]
     [InlineData(new[] { "bench", "--lengths", "0" }, "--lengths: 0 is not a prompt length (must be at least 1)")]
     [InlineData(new[] { "bench", "--lengths", "8192" }, "--lengths: 8192 tokens is longer than the model's max_position_embeddings (4096, ")]
     [InlineData(new[] { "bench", "--warmup", "-1" }, "--warmup must be 0 or more (got -1)")]

@@ -27,14 +27,14 @@ internal static class CommonOptions
         Description = "f32, bf16 or f16: the dtype weights are loaded and run at; default: the checkpoint's own (torch_dtype in config.json)",
     };
 
-    /// <summary><c>--dtype</c>'s value as a TorchSharp dtype (null: the checkpoint's own), or a one-line error.</summary>
-    public static TorchSharp.torch.ScalarType? ParseDType(string? text) => text?.Trim().ToLowerInvariant() switch
+    /// <summary>A dtype option's value (<paramref name="option"/>, <c>--dtype</c> by default) as a TorchSharp dtype (null when not given), or a one-line error.</summary>
+    public static TorchSharp.torch.ScalarType? ParseDType(string? text, string option = "--dtype") => text?.Trim().ToLowerInvariant() switch
     {
         null => null,
         "f32" or "fp32" or "float32" => TorchSharp.torch.ScalarType.Float32,
         "bf16" or "bfloat16" => TorchSharp.torch.ScalarType.BFloat16,
         "f16" or "fp16" or "float16" => TorchSharp.torch.ScalarType.Float16,
-        _ => throw new ArgumentException($"--dtype must be f32, bf16 or f16 (got {text})"),
+        _ => throw new ArgumentException($"{option} must be f32, bf16 or f16 (got {text})"),
     };
 
     public static Option<EvaluationSuite> Suite(string what, EvaluationSuite fallback = EvaluationSuite.Templates) => new("--suite")

@@ -107,6 +107,11 @@ public sealed record BaseTrainingOptions
     public ModelConfig? Config { get; init; }
     /// <summary>What the model is trained on.</summary>
     public TrainingMixture Mixture { get; init; } = TrainingMixture.Templates;
+    /// <summary>
+    /// The dtype each step computes in: fp32, or bf16 through a copy of the fp32 weights (<see cref="MixedPrecisionCopy"/>).
+    /// The weights, the optimizer and the checks stay in fp32.
+    /// </summary>
+    public ScalarType ComputeDType { get; init; } = ScalarType.Float32;
 
     /// <summary>Throws unless <paramref name="shares"/> (the option <paramref name="name"/>) is empty or one share in [0, 1] per stage.</summary>
     public static void CheckStageShares(string name, IReadOnlyList<double> shares, int stages)
@@ -201,6 +206,7 @@ public sealed class BaseModelTrainer
             : options.StartFrom is { } from ? StartingModel(from)
             : new LlamaForCausalLM(options.Config ?? DefaultConfig, Devices.Default);
         using var optimizer = new HeldScalarOptimizers.AdamW(model.DistinctParameters(), options.LearningRate, weightDecay: 0.01);
+        using var precision = new MixedPrecisionCopy(model, options.ComputeDType);
         var (step, stage, stageStart) = (0, 0, 0);
         if (resuming)
         {
@@ -227,7 +233,7 @@ public sealed class BaseModelTrainer
             int length = options.Lengths[stage];
             foreach (var group in optimizer.ParamGroups)
                 group.LearningRate = LearningRateAt(step);
-            double loss = Step(model, optimizer, stage, random);
+            double loss = Step(precision, optimizer, stage, random);
             step++;
             bool checkNow = step % options.CheckEvery == 0;
             if (checkNow)
@@ -294,8 +300,9 @@ public sealed class BaseModelTrainer
         return options.LearningRate * Math.Max(0.0, (double)(options.MaxSteps - step) / Math.Max(1, options.MaxSteps - options.WarmupSteps));
     }
 
-    private double Step(LlamaForCausalLM model, TorchSharp.Modules.AdamW optimizer, int stage, Random random)
+    private double Step(MixedPrecisionCopy precision, TorchSharp.Modules.AdamW optimizer, int stage, Random random)
     {
+        var model = precision.Compute;
         using var scope = NewDisposeScope();
         var sequences = DrawBatch(stage, random);
         int batch = sequences.Count;
@@ -312,8 +319,11 @@ public sealed class BaseModelTrainer
         var ids = tensor(idData, device: model.Device).view(batch, width);
         var weights = tensor(weightData, device: model.Device).view(batch, width);
         optimizer.zero_grad();
+        precision.CopyWeights();
         var logits = model.Forward(ids, allLogits: true);
-        var logProbs = logits.narrow(1, 0, width - 1).log_softmax(-1);
+        // The loss is taken in fp32 whatever the compute dtype: a bf16 log-softmax over the vocabulary loses the small
+        // probabilities the answers' losses are made of.
+        var logProbs = logits.narrow(1, 0, width - 1).to_type(ScalarType.Float32).log_softmax(-1);
         var next = ids.narrow(1, 1, width - 1).unsqueeze(-1);
         var tokenLoss = -logProbs.gather(-1, next).squeeze(-1);
         var w = weights.narrow(1, 1, width - 1);
@@ -321,7 +331,8 @@ public sealed class BaseModelTrainer
         if (options.AvoidRepeatsWeight > 0 && sequences.Any(s => s.Avoided.Count > 0))
             loss = loss.Plus(RepeatedItems.Unlikelihood(logProbs, sequences).sum().Times(options.AvoidRepeatsWeight) / w.sum());
         loss.backward();
-        nn.utils.clip_grad_norm_(model.DistinctParameters(), 1.0);
+        precision.MoveGradients();
+        nn.utils.clip_grad_norm_(precision.Weights, 1.0);
         optimizer.step();
         return loss.item<float>();
     }
