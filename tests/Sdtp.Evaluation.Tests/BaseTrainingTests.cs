@@ -336,8 +336,9 @@ public class BaseTrainingTests
                 runs[dtype] = [];
                 new BaseModelTrainer(options with { ComputeDType = dtype }).Train(Path.Combine(root, dtype.ToString()), runs[dtype].Add);
             }
-            // The same seed draws the same weights and batches: the first loss differs only by bf16's rounding.
+            // The same seed draws the same weights and batches: the first loss differs only by bf16's rounding, and does.
             double first32 = runs[TorchSharp.torch.ScalarType.Float32][0].Loss, first16 = runs[TorchSharp.torch.ScalarType.BFloat16][0].Loss;
+            Assert.NotEqual(first32, first16);
             Assert.True(Math.Abs(first16 - first32) < 0.02 * first32, $"first loss {first16} in bf16 against {first32} in fp32");
             Assert.Equal(3, runs[TorchSharp.torch.ScalarType.BFloat16].Count);
             using var saved = HuggingFaceCheckpoint.Load(Path.Combine(root, "BFloat16"), TorchSharp.torch.CPU);

@@ -44,15 +44,21 @@ public class NativeMemoryTests(ITestOutputHelper output)
 
         for (int i = 0; i < 30; i++) Iteration(); // warm-up: allocator pools, JIT
         var liveBefore = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
-        var rssBefore = ResidentBytes();
-        for (int i = 0; i < 300; i++) Iteration();
+        // Freed blocks scattered through the C heap stay resident however the allocator is tuned (another test of this
+        // collection tunes it for the whole process): memory is read after handing free pages back, once per 100
+        // iterations, so what stays is what is still held.
+        var resident = new List<long>();
+        for (int window = 0; window < 3; window++)
+        {
+            for (int i = 0; i < 100; i++) Iteration();
+            resident.Add(TrimmedResidentBytes());
+        }
         var liveAfter = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
-        var rssAfter = ResidentBytes();
 
-        output.WriteLine($"live tensors {liveBefore} -> {liveAfter}; resident {rssBefore >> 20} MB -> {rssAfter >> 20} MB over 300 iterations");
+        output.WriteLine($"live tensors {liveBefore} -> {liveAfter}; resident after 100, 200 and 300 iterations: {string.Join(", ", resident.Select(r => r >> 20))} MB");
         Assert.Equal(liveBefore, liveAfter);
-        // One iteration allocates ~1.5 MB of activations; a leak of any of them over 300 runs would show as >400 MB.
-        Assert.True(rssAfter - rssBefore < 32L << 20, $"resident memory grew by {(rssAfter - rssBefore) >> 20} MB over 300 iterations");
+        // One iteration allocates ~1.5 MB of activations; a leak of any of them over 200 runs would show as >250 MB.
+        Assert.True(resident[^1] - resident[0] < 32L << 20, $"resident memory grew by {(resident[^1] - resident[0]) >> 20} MB from iteration 100 to 300");
     }
 
     [Fact]
