@@ -42,23 +42,8 @@ public class NativeMemoryTests(ITestOutputHelper output)
             _ = pruned.Generate(Enumerable.Range(0, 60).Select(i => 3 + i % 40).ToArray(), new GenerationOptions { MaxNewTokens = 3, StopTokenIds = [-1] }).ToList();
         }
 
-        for (int i = 0; i < 30; i++) Iteration(); // warm-up: allocator pools, JIT
-        var liveBefore = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
-        // Freed blocks scattered through the C heap stay resident however the allocator is tuned (another test of this
-        // collection tunes it for the whole process): memory is read after handing free pages back, once per 100
-        // iterations, so what stays is what is still held.
-        var resident = new List<long>();
-        for (int window = 0; window < 3; window++)
-        {
-            for (int i = 0; i < 100; i++) Iteration();
-            resident.Add(TrimmedResidentBytes());
-        }
-        var liveAfter = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
-
-        output.WriteLine($"live tensors {liveBefore} -> {liveAfter}; resident after 100, 200 and 300 iterations: {string.Join(", ", resident.Select(r => r >> 20))} MB");
-        Assert.Equal(liveBefore, liveAfter);
         // One iteration allocates ~1.5 MB of activations; a leak of any of them over 200 runs would show as >250 MB.
-        Assert.True(resident[^1] - resident[0] < 32L << 20, $"resident memory grew by {(resident[^1] - resident[0]) >> 20} MB from iteration 100 to 300");
+        AssertStaysFlat(Iteration, window: 100, allowedGrowth: 32L << 20, "iterations");
     }
 
     [Fact]
@@ -79,22 +64,8 @@ public class NativeMemoryTests(ITestOutputHelper output)
             optimizer.step();
         }
 
-        for (int i = 0; i < 30; i++) Iteration();
-        var liveBefore = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
-        // Backward passes leave freed blocks scattered through the C heap, which an allocator keeps: resident memory
-        // is read after handing free pages back, once per 200 steps, so what stays is what is still held.
-        var resident = new List<long>();
-        for (int window = 0; window < 3; window++)
-        {
-            for (int i = 0; i < 200; i++) Iteration();
-            resident.Add(TrimmedResidentBytes());
-        }
-        var liveAfter = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
-
-        output.WriteLine($"live tensors {liveBefore} -> {liveAfter}; resident after 200, 400 and 600 steps: {string.Join(", ", resident.Select(r => r >> 20))} MB");
-        Assert.Equal(liveBefore, liveAfter);
         // A step's gradients and activations are about 1 MB; keeping either from every step would add 400 MB.
-        Assert.True(resident[^1] - resident[0] < 16L << 20, $"resident memory grew by {(resident[^1] - resident[0]) >> 20} MB from step 200 to 600");
+        AssertStaysFlat(Iteration, window: 200, allowedGrowth: 16L << 20, "steps");
     }
 
     [Fact]
@@ -108,18 +79,35 @@ public class NativeMemoryTests(ITestOutputHelper output)
         Assert.Equal(glibc, Sdtp.NativeAllocator.KeepFreedMemory());
     }
 
-    private static long TrimmedResidentBytes()
+    /// <summary>
+    /// Runs <paramref name="iteration"/> 30 times to warm up (allocator pools, JIT), then three windows of
+    /// <paramref name="window"/> runs, and asserts that the live tensor count stays the same and that resident memory
+    /// grows by less than <paramref name="allowedGrowth"/> bytes from the first window's end to the last's.
+    /// </summary>
+    private void AssertStaysFlat(Action iteration, int window, long allowedGrowth, string unit)
+    {
+        for (int i = 0; i < 30; i++) iteration();
+        var liveBefore = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        var resident = new List<long>();
+        for (int w = 0; w < 3; w++)
+        {
+            for (int i = 0; i < window; i++) iteration();
+            resident.Add(HeldResidentBytes());
+        }
+        var liveAfter = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+
+        output.WriteLine($"live tensors {liveBefore} -> {liveAfter}; resident after {window}, {2 * window} and {3 * window} {unit}: {string.Join(", ", resident.Select(r => r >> 20))} MB");
+        Assert.Equal(liveBefore, liveAfter);
+        Assert.True(resident[^1] - resident[0] < allowedGrowth, $"resident memory grew by {(resident[^1] - resident[0]) >> 20} MB from {window} to {3 * window} {unit}");
+    }
+
+    // Freed blocks scattered through the C heap stay resident however the allocator is tuned (a test of this collection
+    // tunes it for the whole process), so memory is read after handing free pages back: what stays is what is held.
+    private static long HeldResidentBytes()
     {
         GC.Collect();
         GC.WaitForPendingFinalizers();
         Sdtp.NativeAllocator.ReturnFreedMemory();
-        return ResidentBytes();
-    }
-
-    private static long ResidentBytes()
-    {
-        GC.Collect();
-        GC.WaitForPendingFinalizers();
         using var process = Process.GetCurrentProcess();
         process.Refresh();
         return process.WorkingSet64;

@@ -6,9 +6,10 @@ namespace Sdtp.Training;
 
 /// <summary>
 /// Mixed-precision training of a model whose weights stay in fp32: each step runs forward and backward on a bf16 copy
-/// (faster where the hardware multiplies bf16 natively: 1.2-1.4x the steps per minute for the default model on
-/// this project's CPU, which has AMX; docs/runtime.md), and the optimizer updates the fp32 weights with the copy's gradients. AdamW's small updates would vanish in bf16 weights, so only the
-/// compute is lowered. At the weights' own dtype the copy is the model itself and nothing is copied.
+/// (faster where the hardware multiplies bf16 natively: 1.2-1.4x the steps per minute for the default model on this
+/// project's CPU, which has AMX; docs/runtime.md), and the optimizer updates the fp32 weights with the copy's
+/// gradients. AdamW's small updates would vanish in bf16 weights, so only the compute is lowered. At the weights' own
+/// dtype the copy is the model itself and nothing is copied.
 /// </summary>
 public sealed class MixedPrecisionCopy : IDisposable
 {
