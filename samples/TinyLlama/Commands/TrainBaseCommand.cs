@@ -36,10 +36,11 @@ internal static class TrainBaseCommand
         var checkEvery = new Option<int>("--check-every") { Description = "steps between curriculum checks (each checks every retrieval task and saves)", DefaultValueFactory = _ => 50 };
         var config = new Option<string?>("--config") { Description = "config.json of the architecture a fresh run starts from (random weights); default: the embedded model's" };
         var widen = new Option<int>("--widen") { Description = "start from --start-from's model made this many times wider (hidden size, SwiGLU width, heads), computing the same logits", DefaultValueFactory = _ => 1 };
+        var addLayers = new Option<int>("--add-layers") { Description = "start from --start-from's model (after any --widen) with this many more decoder layers, spread evenly between the old ones and each starting as an identity, computing the same logits" };
         var computeDType = new Option<string>("--compute-dtype") { Description = "f32 or bf16: the dtype each step computes in (bf16 runs forward and backward on a bf16 copy of the fp32 weights, faster on CPUs with AMX or AVX-512 BF16 and on GPUs; the weights, optimizer and checks stay fp32)", DefaultValueFactory = _ => "f32" };
         var command = new Command("train-base", "Train the small byte-level default model on the tasks' training splits with a length curriculum.")
         {
-            output, minutes, steps, seed, stageSteps, learningRate, startFrom, lengths, mixLengths, maxKeys, restated, adjacent, drill, drillForms, taskWeights, questions, pack, contextWeight, itemStartWeight, avoidRepeats, decay, mixture, config, checkEvery, widen, computeDType,
+            output, minutes, steps, seed, stageSteps, learningRate, startFrom, lengths, mixLengths, maxKeys, restated, adjacent, drill, drillForms, taskWeights, questions, pack, contextWeight, itemStartWeight, avoidRepeats, decay, mixture, config, checkEvery, widen, addLayers, computeDType,
         };
         command.SetAction(parse =>
         {
@@ -77,6 +78,12 @@ internal static class TrainBaseCommand
                 throw new ArgumentException("--widen needs --start-from: it widens a trained model (for a wider model from random weights give --config)");
             if (parse.GetValue(widen) > 1 && parse.GetValue(config) is not null)
                 throw new ArgumentException("--widen and --config both set the architecture: give one (--widen derives it from --start-from's)");
+            if (parse.GetValue(addLayers) < 0)
+                throw new ArgumentException($"--add-layers must be 0 or more (got {parse.GetValue(addLayers)})");
+            if (parse.GetValue(addLayers) > 0 && parse.GetValue(startFrom) is null)
+                throw new ArgumentException("--add-layers needs --start-from: it deepens a trained model (for a deeper model from random weights give --config)");
+            if (parse.GetValue(addLayers) > 0 && parse.GetValue(config) is not null)
+                throw new ArgumentException("--add-layers and --config both set the architecture: give one (--add-layers derives it from --start-from's)");
             var compute = CommonOptions.ParseDType(parse.GetValue(computeDType), "--compute-dtype")!.Value;
             if (compute is not (TorchSharp.torch.ScalarType.Float32 or TorchSharp.torch.ScalarType.BFloat16))
                 throw new ArgumentException($"--compute-dtype must be f32 or bf16 (got {parse.GetValue(computeDType)}): f16 gradients underflow without loss scaling");
@@ -108,6 +115,7 @@ internal static class TrainBaseCommand
                 ComputeDType = compute,
                 CheckEvery = parse.GetValue(checkEvery),
                 WidenBy = parse.GetValue(widen),
+                AddLayers = parse.GetValue(addLayers),
                 Config = configPath is null ? null : Sdtp.Modeling.ModelConfig.Load(configPath),
             };
             var directory = parse.GetValue(output)!;

@@ -103,6 +103,11 @@ public sealed record BaseTrainingOptions
     /// heads, width and SwiGLU units); 1 keeps its architecture.
     /// </summary>
     public int WidenBy { get; init; } = 1;
+    /// <summary>
+    /// Decoder layers added to <see cref="StartFrom"/>'s model, after any widening, each starting as an identity
+    /// (<see cref="ModelDeepening"/>: same function, more depth); 0 keeps its depth.
+    /// </summary>
+    public int AddLayers { get; init; }
     /// <summary>The architecture of a fresh run from random weights; null is <see cref="BaseModelTrainer.DefaultConfig"/>.</summary>
     public ModelConfig? Config { get; init; }
     /// <summary>What the model is trained on.</summary>
@@ -262,8 +267,15 @@ public sealed class BaseModelTrainer
     {
         // Training keeps fp32 weights whatever the checkpoint's dtype: AdamW's small updates vanish in bf16 and fp16.
         var trained = HuggingFaceCheckpoint.Load(directory, Devices.Default, ScalarType.Float32);
-        if (options.WidenBy == 1) return trained;
-        using (trained) return ModelWidening.Widen(trained, options.WidenBy);
+        if (options.WidenBy > 1) trained = Replaced(trained, ModelWidening.Widen, options.WidenBy);
+        if (options.AddLayers > 0) trained = Replaced(trained, ModelDeepening.Deepen, options.AddLayers);
+        return trained;
+
+        // The grown model, the one it grew from disposed (also when growing fails).
+        static LlamaForCausalLM Replaced(LlamaForCausalLM model, Func<LlamaForCausalLM, int, LlamaForCausalLM> grow, int by)
+        {
+            using (model) return grow(model, by);
+        }
     }
 
     /// <summary>Whether the last <see cref="Train"/> found the run already at --max-steps and trained nothing.</summary>
