@@ -15,7 +15,7 @@ using Sdtp.Tokenization;
 // INGREDIENT (intros, needles, questions, words or prose) scores the training phrasings with that one ingredient
 // held out: which of them a model fails on. --failures also sorts each family's wrong answers by what their first item
 // is (an expected value with the rest missing, another key's value, other text of the prompt, or nothing in the prompt:
-// a mis-copied or invented value), counts those that write an expected item twice, and prints them.
+// a mis-copied or invented value), counts those that write an expected item twice, and prints them after their question.
 // Bridges scores the single needle and multi-key (2-4 keys) on N validation samples in the training bridges' forms
 // (TrainingBridge): as evaluated, every cue restated, every needle adjacent; whether a model learnt a bridge at all;
 // then N key-drill tables (KeyValueDrillTask), by the kind of question (DrillQuestion); --failures prints the drill's
@@ -62,7 +62,7 @@ foreach (var task in tasks.Where(t => t.IsRetrieval))
         if (Answers.ExactMatch(model, tokenizer, sample)) { right++; continue; }
         if (!showFailures) continue;
         var output = Answers.Generate(model, tokenizer, sample);
-        failures.Add((FailureKind(sample, output), "    " + WantAndGot(sample, output)));
+        failures.Add((FailureKind(sample, output), $"    [{Question(sample)}] {WantAndGot(sample, output)}"));
         if (RepeatsAnItem(sample, output)) repeating++;
         lists |= sample.Expected.Count > 1;
     }
@@ -111,7 +111,7 @@ static int ScoreBridges(string directory, int length, int count, bool showFailur
         asked[kind] = (right + (correct ? 1 : 0), total + 1);
         if (correct || !showFailures) continue;
         var output = Answers.Generate(model, tokenizer, sample);
-        failures.Add($"    {kind}, {FailureKind(sample, output)}: [{sample.Prompt[sample.QuestionStart..]}] {WantAndGot(sample, output)}");
+        failures.Add($"    {kind}, {FailureKind(sample, output)}: [{Question(sample)}] {WantAndGot(sample, output)}");
     }
     Console.WriteLine($"{"key drill",-16} @ {length}:" + string.Concat(Enum.GetValues<DrillQuestion>().Select(q => $" {q} {asked.GetValueOrDefault(q).Right}/{asked.GetValueOrDefault(q).Count}")));
     failures.ForEach(Console.WriteLine);
@@ -135,6 +135,9 @@ static bool RepeatsAnItem(TaskSample sample, string output) => sample.Expected.A
 // An item as a whole word: not part of a longer word, number or UUID.
 static System.Text.RegularExpressions.Regex WholeItem(string item) =>
     new($@"(?<![\w-]){System.Text.RegularExpressions.Regex.Escape(item)}(?![\w-])");
+
+// The question a sample asks (the prompt after its context), on one line.
+static string Question(TaskSample sample) => sample.Prompt[sample.QuestionStart..].Trim().ReplaceLineEndings(" ");
 
 // A wrong answer beside the expected one, on one line.
 static string WantAndGot(TaskSample sample, string output) => $"want [{sample.Answer}] got [{output.ReplaceLineEndings(" ")}]";
