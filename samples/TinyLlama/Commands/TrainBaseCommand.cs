@@ -74,16 +74,11 @@ internal static class TrainBaseCommand
             if (parse.GetValue(avoidRepeats) is var avoid && (!double.IsFinite(avoid) || avoid < 0))
                 throw new ArgumentException($"--avoid-repeats must be 0 or more (got {avoid})");
             CommonOptions.RequireAtLeastOne("--widen", parse.GetValue(widen));
-            if (parse.GetValue(widen) > 1 && parse.GetValue(startFrom) is null)
-                throw new ArgumentException("--widen needs --start-from: it widens a trained model (for a wider model from random weights give --config)");
-            if (parse.GetValue(widen) > 1 && parse.GetValue(config) is not null)
-                throw new ArgumentException("--widen and --config both set the architecture: give one (--widen derives it from --start-from's)");
+            bool fromCheckpoint = parse.GetValue(startFrom) is not null, givenConfig = parse.GetValue(config) is not null;
+            CheckGrowth("--widen", parse.GetValue(widen) > 1, "widens", "wider", fromCheckpoint, givenConfig);
             if (parse.GetValue(addLayers) < 0)
                 throw new ArgumentException($"--add-layers must be 0 or more (got {parse.GetValue(addLayers)})");
-            if (parse.GetValue(addLayers) > 0 && parse.GetValue(startFrom) is null)
-                throw new ArgumentException("--add-layers needs --start-from: it deepens a trained model (for a deeper model from random weights give --config)");
-            if (parse.GetValue(addLayers) > 0 && parse.GetValue(config) is not null)
-                throw new ArgumentException("--add-layers and --config both set the architecture: give one (--add-layers derives it from --start-from's)");
+            CheckGrowth("--add-layers", parse.GetValue(addLayers) > 0, "deepens", "deeper", fromCheckpoint, givenConfig);
             var compute = CommonOptions.ParseDType(parse.GetValue(computeDType), "--compute-dtype")!.Value;
             if (compute is not (TorchSharp.torch.ScalarType.Float32 or TorchSharp.torch.ScalarType.BFloat16))
                 throw new ArgumentException($"--compute-dtype must be f32 or bf16 (got {parse.GetValue(computeDType)}): f16 gradients underflow without loss scaling");
@@ -159,6 +154,16 @@ internal static class TrainBaseCommand
     }
 
     // NAME=WEIGHT pairs; which names exist is the trainer's to check (it knows the mixture's tasks).
+    // An option that grows --start-from's model (--widen, --add-layers) needs one to grow and derives the architecture
+    // from it, so --config cannot be given beside it.
+    private static void CheckGrowth(string option, bool grows, string verb, string comparative, bool fromCheckpoint, bool givenConfig)
+    {
+        if (grows && !fromCheckpoint)
+            throw new ArgumentException($"{option} needs --start-from: it {verb} a trained model (for a {comparative} model from random weights give --config)");
+        if (grows && givenConfig)
+            throw new ArgumentException($"{option} and --config both set the architecture: give one ({option} derives it from --start-from's)");
+    }
+
     private static Dictionary<string, double> ParseTaskWeights(string[] pairs)
     {
         var weights = new Dictionary<string, double>(StringComparer.Ordinal);

@@ -54,15 +54,11 @@ public static class ModelDeepening
             }
             if (sources[int.Parse(layer.Groups[1].Value)] is int from)
                 target.copy_(old[$"model.layers.{from}.{layer.Groups[2].Value}"]);
-            else if (WritesResidual(name))
+            else if (ResidualWrites.IsLayerWrite(name))
                 target.zero_();
         }
         return deeper;
     }
 
     private static readonly Regex LayerName = new(@"^model\.layers\.(\d+)\.(.+)$", RegexOptions.CultureInvariant);
-
-    // A layer's projections whose output lands in the residual stream.
-    private static bool WritesResidual(string name) =>
-        name.Contains(".o_proj.", StringComparison.Ordinal) || name.Contains(".down_proj.", StringComparison.Ordinal);
 }

@@ -63,7 +63,7 @@ public static class ModelWidening
 
     // The parameters whose output lands in the residual stream (the LM head only reads it; a tied one is the embedding).
     private static bool WritesResidual(string name) =>
-        name == "model.embed_tokens.weight" || name.Contains(".o_proj.", StringComparison.Ordinal) || name.Contains(".down_proj.", StringComparison.Ordinal);
+        name == "model.embed_tokens.weight" || ResidualWrites.IsLayerWrite(name);
 
     // The leading block of target with source's shape (rows first, then columns).
     private static Tensor Block(Tensor target, Tensor source)
