@@ -39,7 +39,7 @@ public class RulerSuiteTests
         var tokenizer = new Sdtp.Tokenization.ByteTokenizer();
         var seen = new HashSet<string>();
         // The bridges put new needle forms and needle words in questions: the bridged key-value streams and the key drill are checked too.
-        foreach (var task in trainer.TrainingTasks(6).Concat(trainer.TrainingTasks(6, new TrainingBridge(0.5, 0.5)).Take(4)).Append(new KeyValueDrillTask(TemplateSplit.Training)))
+        foreach (var task in trainer.TrainingTasks(6).Concat(trainer.TrainingTasks(6, new TrainingBridge(0.5, 0.5)).Take(4)).Append(new KeyValueDrillTask(TemplateSplit.Training, Enum.GetValues<DrillForm>())))
             for (int i = 0; i < 60; i++)
             {
                 int length = 256 + 97 * i % 1800;
@@ -256,9 +256,10 @@ public class RulerSuiteTests
         }
         // Keys share words as multi-key's do, so only the whole key identifies its entry.
         Assert.True(sharingWords >= 10, $"{sharingWords} of the key tables had keys sharing their first word");
-        // Every kind of question occurs.
-        foreach (var kind in Enum.GetValues<DrillQuestion>())
+        // Every kind of question of the three key tables occurs; the value lists are asked for only by name.
+        foreach (var kind in Enum.GetValues<DrillQuestion>().Where(k => k != DrillQuestion.Continue))
             Assert.True(kinds.GetValueOrDefault(kind) > 0, $"no {kind} question in 60 tables");
+        Assert.False(kinds.ContainsKey(DrillQuestion.Continue));
 
         static string ValueOf(string entry) => entry[(entry.LastIndexOf(' ') + 1)..];
     }
@@ -269,13 +270,46 @@ public class RulerSuiteTests
         var lookups = new KeyValueDrillTask(TemplateSplit.Training, [DrillForm.Lookup]);
         var kinds = Enumerable.Range(0, 40).Select(i => KeyValueDrillTask.QuestionKind(Draw(lookups, i))).ToHashSet();
         Assert.True(kinds.SetEquals([DrillQuestion.KeyBeforeSeparator, DrillQuestion.KeyCarried]), string.Join(", ", kinds));
-        // All three forms named is the default drill, draw for draw (a run's definition names its forms).
-        var all = new KeyValueDrillTask(TemplateSplit.Training, Enum.GetValues<DrillForm>());
+        // The three key tables named are the default drill, draw for draw (a run's definition names its forms).
+        var all = new KeyValueDrillTask(TemplateSplit.Training, [DrillForm.Lookup, DrillForm.AllValues, DrillForm.Chain]);
         var unnamed = new KeyValueDrillTask(TemplateSplit.Training);
         Assert.All(Enumerable.Range(0, 20), i => Assert.Equal(Draw(unnamed, i).Prompt, Draw(all, i).Prompt));
         Assert.Throws<ArgumentException>(() => new KeyValueDrillTask(TemplateSplit.Training, []));
 
         static TaskSample Draw(KeyValueDrillTask drill, int seed) => TaskSuite.TrainingSample(drill, 256, 0.5, seed);
+    }
+
+    [Fact]
+    public void A_value_list_asks_for_the_values_after_a_named_one_in_list_order_as_many_as_the_question_says()
+    {
+        var drill = new KeyValueDrillTask(TemplateSplit.Training, [DrillForm.Continue]);
+        var kinds = new HashSet<string>();
+        for (int i = 0; i < 40; i++)
+        {
+            var sample = TaskSuite.TrainingSample(drill, 512, 0.5, i);
+            Assert.Equal(DrillQuestion.Continue, KeyValueDrillTask.QuestionKind(sample));
+            var lines = sample.Prompt[..sample.QuestionStart].Split('\n', StringSplitOptions.RemoveEmptyEntries).ToList();
+            Assert.InRange(lines.Count, 4, 512 / KeyValueDrillTask.ListEntryLength);
+            Assert.Equal(lines.Count, lines.Distinct().Count());
+            foreach (var line in lines)
+                kinds.Add(Regex.IsMatch(line, "^[0-9]+$") ? "number" : Regex.IsMatch(line, "^[A-Z]{5}$") ? "name" : line.Contains('-') ? "code" : "word");
+            var questions = sample.OtherQueries.Prepend((sample.Prompt, sample.Answer)).ToList();
+            Assert.Equal(6, questions.Count);
+            foreach (var (prompt, answer) in questions)
+            {
+                // "Which 3 values follow X? Next:": the lines after X's line, as many as asked.
+                var match = Regex.Match(prompt[sample.QuestionStart..], "^(?:Which|Copy the|What are the next) ([2-6]) .*? (?:follow|after) (.+?)[?.] Next:$|^Continue from (.+) for ([2-6]) lines\\. Next:$");
+                Assert.True(match.Success, prompt[sample.QuestionStart..]);
+                int count = int.Parse(match.Groups[1].Success ? match.Groups[1].Value : match.Groups[4].Value);
+                string named = match.Groups[2].Success ? match.Groups[2].Value : match.Groups[3].Value;
+                int at = lines.IndexOf(named);
+                Assert.True(at >= 0 && at + count < lines.Count, $"{named} +{count}");
+                Assert.Equal(RulerTask.AnswerText(lines.GetRange(at + 1, count)), answer);
+            }
+            // Each expected value is found where its needle offset says.
+            Assert.All(sample.Expected.Zip(sample.NeedleOffsets), e => Assert.StartsWith(e.First + "\n", sample.Prompt[e.Second..]));
+        }
+        Assert.True(kinds.SetEquals(["number", "name", "code", "word"]), string.Join(", ", kinds));
     }
 
     // Where an entry's key ends: the key is the entry's first one or two words (adjective-noun or adjective noun).

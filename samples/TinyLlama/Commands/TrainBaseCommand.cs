@@ -24,7 +24,7 @@ internal static class TrainBaseCommand
         var restated = new Option<double[]>("--restated-cues") { Description = "share of single and multi-key samples at each stage (one per --lengths entry) whose question ends by restating the asked needle up to its value: a bridge to key lookup; default none", AllowMultipleArgumentsPerToken = true };
         var adjacent = new Option<double[]>("--adjacent-needles") { Description = "share of key-value samples at each stage (one per --lengths entry) whose needles put the value right after the key: a bridge to binding values to keys; default none", AllowMultipleArgumentsPerToken = true };
         var drill = new Option<double[]>("--key-drill") { Description = "share of training samples at each stage (one per --lengths entry) drawn from a key-lookup drill instead: bare tables of similar keys and their values, then questions naming keys; the checks score it too; default none", AllowMultipleArgumentsPerToken = true };
-        var drillForms = new Option<DrillForm[]>("--drill-forms") { Description = "the kinds of table the key drill draws: Lookup (one value per key), AllValues (a key with several values, asked for all), Chain (names passing a value on); default all three", AllowMultipleArgumentsPerToken = true };
+        var drillForms = new Option<DrillForm[]>("--drill-forms") { Description = "the kinds of table the key drill draws: Lookup (one value per key), AllValues (a key with several values, asked for all), Chain (names passing a value on), Continue (a list of values, asked for the ones after a named value: finding and copying long strings); default Lookup AllValues Chain", AllowMultipleArgumentsPerToken = true };
         var taskWeights = new Option<string[]>("--task-weights") { Description = "how often training draws a task, as NAME=WEIGHT (niah_single, niah_multikey, niah_multivalue, niah_multiquery, vt, lm_prose, lm); tasks not named keep their weight (2 for the multi-needle families and vt, 1 for the rest)", AllowMultipleArgumentsPerToken = true };
         var questions = new Option<int>("--multikey-questions") { Description = "most questions answered after each training context that can be asked several (multi-key, multi-query, variable tracking's distractor chain, the key drill)", DefaultValueFactory = _ => 1 };
         var pack = new Option<bool>("--pack") { Description = "fill each batch row up to the longest row with further samples instead of padding it (about half again as many answers per step for the same compute)" };
@@ -98,7 +98,7 @@ internal static class TrainBaseCommand
                 RestatedCues = stageRestated,
                 AdjacentNeedles = stageAdjacent,
                 KeyDrill = stageDrill,
-                DrillForms = parse.GetValue(drillForms) is { Length: > 0 } forms ? forms : Enum.GetValues<DrillForm>(),
+                DrillForms = parse.GetValue(drillForms) is { Length: > 0 } forms ? forms : KeyValueDrillTask.DefaultForms,
                 TaskWeights = ParseTaskWeights(parse.GetValue(taskWeights) ?? []),
                 MultiKeyQuestions = parse.GetValue(questions),
                 DecayLearningRate = parse.GetValue(decay),

@@ -37,8 +37,8 @@ public sealed record BaseTrainingOptions
     /// of the mixture; empty is none. When any stage has one, the curriculum checks score the drill too.
     /// </summary>
     public IReadOnlyList<double> KeyDrill { get; init; } = [];
-    /// <summary>The kinds of table the key drill draws (<see cref="DrillForm"/>); all three by default.</summary>
-    public IReadOnlyList<DrillForm> DrillForms { get; init; } = Enum.GetValues<DrillForm>();
+    /// <summary>The kinds of table the key drill draws (<see cref="DrillForm"/>); the three key tables by default.</summary>
+    public IReadOnlyList<DrillForm> DrillForms { get; init; } = KeyValueDrillTask.DefaultForms;
     /// <summary>
     /// How often training draws each task, by name without the training suffix (<c>niah_multivalue</c>, <c>vt</c>,
     /// <c>lm_prose</c>, <c>lm</c>); a task not named keeps <see cref="BaseModelTrainer.DefaultDrawWeight"/>. Empty draws

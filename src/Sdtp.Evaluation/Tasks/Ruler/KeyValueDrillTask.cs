@@ -11,21 +11,26 @@ namespace Sdtp.Evaluation.Tasks.Ruler;
 /// (<see cref="DrillQuestion"/>): half the tables ask each key for its one value; a quarter give one key several
 /// values and ask for all of them (multi-value's skill: go on to the next entry of the same key); a quarter hold
 /// chains of names (<c>KXQZB = 4821</c>, <c>PLMTA = KXQZB</c>) and ask which names hold a value (variable tracking's).
+/// A fourth form, when asked for, lists bare values and asks for the ones after a named one (<see cref="DrillForm.Continue"/>).
 /// Base training mixes it in on request (<c>--key-drill</c>, <c>--drill-forms</c>); evaluation, validation and marking
 /// never use it.
 /// </summary>
 public sealed class KeyValueDrillTask : RulerTask
 {
     // A table's form is drawn from these: lookups half the time, as the two other forms build on finding a key.
-    private static readonly DrillForm[] FormDraws = [DrillForm.Lookup, DrillForm.Lookup, DrillForm.AllValues, DrillForm.Chain];
+    private static readonly DrillForm[] FormDraws = [DrillForm.Lookup, DrillForm.Lookup, DrillForm.AllValues, DrillForm.Chain, DrillForm.Continue];
 
     private readonly DrillForm[] formDraws;
 
-    /// <summary>A drill on <paramref name="split"/>'s words drawing its tables from <paramref name="forms"/> (default: all three).</summary>
+    /// <summary>The forms a drill draws unless told: the three key tables, without <see cref="DrillForm.Continue"/>.</summary>
+    public static IReadOnlyList<DrillForm> DefaultForms { get; } = [DrillForm.Lookup, DrillForm.AllValues, DrillForm.Chain];
+
+    /// <summary>A drill on <paramref name="split"/>'s words drawing its tables from <paramref name="forms"/> (default: <see cref="DefaultForms"/>).</summary>
     public KeyValueDrillTask(TemplateSplit split, IReadOnlyCollection<DrillForm>? forms = null) : base(split)
     {
-        if (forms is { Count: 0 }) throw new ArgumentException("the key drill needs at least one form", nameof(forms));
-        formDraws = forms is null ? FormDraws : FormDraws.Where(forms.Contains).ToArray();
+        forms ??= [.. DefaultForms];
+        if (forms.Count == 0) throw new ArgumentException("the key drill needs at least one form", nameof(forms));
+        formDraws = FormDraws.Where(forms.Contains).ToArray();
     }
 
     // What joins a key to its value; the question ends with it, so the value is the next thing to write. The longer
@@ -37,6 +42,7 @@ public sealed class KeyValueDrillTask : RulerTask
     private const string AnswerCue = " Answer:";
     private const string ValuesCue = " Values:";
     private const string NamesCue = " Names:";
+    private const string NextCue = " Next:";
 
     // How a lookup question names its key: right before the table's separator (the entry's own bytes, so copying what
     // followed them answers; listed twice, so a third of the tables ask this way), or followed by other words and
@@ -53,6 +59,10 @@ public sealed class KeyValueDrillTask : RulerTask
     private static readonly string[] ChainQuestions = ["Which names hold {0}?" + NamesCue, "Every name equal to {0}." + NamesCue,
         "Follow {0} through the table." + NamesCue, "{0} is held by which names?" + NamesCue];
 
+    // Questions for the {1} values listed after {0}, in list order.
+    private static readonly string[] ContinueQuestions = ["Which {1} values follow {0}?" + NextCue, "Copy the {1} lines after {0}." + NextCue,
+        "Continue from {0} for {1} lines." + NextCue, "What are the next {1} entries after {0}?" + NextCue];
+
     /// <summary>Bytes an entry takes on average (key, separator, value, newline): sets how many fit in a length.</summary>
     public const int AverageEntryLength = 24;
 
@@ -66,6 +76,7 @@ public sealed class KeyValueDrillTask : RulerTask
         if (question.EndsWith(AnswerCue, StringComparison.Ordinal)) return DrillQuestion.KeyCarried;
         if (question.EndsWith(ValuesCue, StringComparison.Ordinal)) return DrillQuestion.AllValues;
         if (question.EndsWith(NamesCue, StringComparison.Ordinal)) return DrillQuestion.Chain;
+        if (question.EndsWith(NextCue, StringComparison.Ordinal)) return DrillQuestion.Continue;
         return DrillQuestion.KeyBeforeSeparator;
     }
 
@@ -83,6 +94,7 @@ public sealed class KeyValueDrillTask : RulerTask
         {
             DrillForm.AllValues => AllValues(capacity, kind, separator, random),
             DrillForm.Chain => Chains(capacity, kind, separator, random),
+            DrillForm.Continue => Continue(length, random),
             _ => Lookup(capacity, depth, kind, separator, random),
         };
     }
@@ -147,6 +159,39 @@ public sealed class KeyValueDrillTask : RulerTask
             [(Fill(question, values[1], separator), chains[1])]);
     }
 
+    // A list of values of every kind and variable names, one per line; one value is named and the 2-6 after it asked, as
+    // are those after up to five others. Finding a string of many bytes and copying, byte for byte, what follows it
+    // from entry to entry is what a code right for its first bytes and then invented, or a list answer that stops
+    // early or repeats an item, gets wrong. Entries average about 14 bytes, so a list takes about as many as fit.
+    private TaskSample Continue(int length, Random random)
+    {
+        int count = random.Next(4, Math.Max(4, length / ListEntryLength) + 1);
+        var values = new List<string>(count);
+        while (values.Count < count)
+        {
+            int kind = random.Next(4);
+            string value = kind == 3 ? Values.VariableNames(1, random)[0] : Values.Of((ValueKind)kind, Sources.Words, random);
+            if (!values.Contains(value)) values.Add(value);
+        }
+        var table = new Table(separator: "");
+        foreach (var value in values) table.AddLine(value);
+        string Question(int start, int follow) =>
+            string.Format(CultureInfo.InvariantCulture, ContinueQuestions[random.Next(ContinueQuestions.Length)], values[start], follow);
+        (int Start, int Follow) Draw()
+        {
+            int follow = random.Next(2, Math.Min(6, count - 1) + 1);
+            return (random.Next(count - follow), follow);
+        }
+        IReadOnlyList<string> After((int Start, int Follow) ask) => values.GetRange(ask.Start + 1, ask.Follow);
+        var asked = Draw();
+        var others = Enumerable.Range(0, 5).Select(_ => Draw()).ToList();
+        return table.Sample(Name, double.NaN, Question(asked.Start, asked.Follow), After(asked), After(asked).Select(table.OffsetOf).ToArray(),
+            others.Select(o => (Question(o.Start, o.Follow), After(o))));
+    }
+
+    /// <summary>Bytes an entry of a <see cref="DrillForm.Continue"/> list takes on average (value and newline).</summary>
+    public const int ListEntryLength = 14;
+
     private static string Fill(string question, string key, string separator) => string.Format(CultureInfo.InvariantCulture, question, key, separator);
 
     // The table's text with where each entry starts, so samples can name their needles.
@@ -159,6 +204,13 @@ public sealed class KeyValueDrillTask : RulerTask
         {
             entries.Add((key, value, text.Length));
             text.Append(key).Append(separator).Append(' ').Append(value).Append('\n');
+        }
+
+        // An entry that is a value alone, found by that value.
+        public void AddLine(string value)
+        {
+            entries.Add((value, value, text.Length));
+            text.Append(value).Append('\n');
         }
 
         public int OffsetOf(string key) => entries.First(e => e.Key == key).Offset;
@@ -192,6 +244,9 @@ public enum DrillForm
 
     /// <summary>Two chains of names passing a value on, asked which names hold each value.</summary>
     Chain,
+
+    /// <summary>A list of values of every kind, asked for the 2-6 values after a named one.</summary>
+    Continue,
 }
 
 /// <summary>What a <see cref="KeyValueDrillTask"/> question asks.</summary>
@@ -208,4 +263,7 @@ public enum DrillQuestion
 
     /// <summary>Every name of a chain that passes a value on, in chain order.</summary>
     Chain,
+
+    /// <summary>The values listed after a named one, in list order.</summary>
+    Continue,
 }
