@@ -17,7 +17,8 @@ namespace Sdtp.Evaluation.Tasks.Ruler;
 /// </summary>
 public sealed class KeyValueDrillTask : RulerTask
 {
-    // A table's form is drawn from these: lookups half the time, as the two other forms build on finding a key.
+    // A table's form is drawn from these, among the forms asked for: lookups twice as often as each other form, as the
+    // others build on finding a key.
     private static readonly DrillForm[] FormDraws = [DrillForm.Lookup, DrillForm.Lookup, DrillForm.AllValues, DrillForm.Chain, DrillForm.Continue];
 
     private readonly DrillForm[] formDraws;
@@ -169,8 +170,9 @@ public sealed class KeyValueDrillTask : RulerTask
         var values = new List<string>(count);
         while (values.Count < count)
         {
-            int kind = random.Next(4);
-            string value = kind == 3 ? Values.VariableNames(1, random)[0] : Values.Of((ValueKind)kind, Sources.Words, random);
+            // Each value kind as often as variable names.
+            int kind = random.Next(ValueKinds.Length + 1);
+            string value = kind < ValueKinds.Length ? Values.Of(ValueKinds[kind], Sources.Words, random) : Values.VariableNames(1, random)[0];
             if (!values.Contains(value)) values.Add(value);
         }
         var table = new Table(separator: "");
@@ -188,6 +190,8 @@ public sealed class KeyValueDrillTask : RulerTask
         return table.Sample(Name, double.NaN, Question(asked.Start, asked.Follow), After(asked), After(asked).Select(table.OffsetOf).ToArray(),
             others.Select(o => (Question(o.Start, o.Follow), After(o))));
     }
+
+    private static readonly ValueKind[] ValueKinds = Enum.GetValues<ValueKind>();
 
     /// <summary>Bytes an entry of a <see cref="DrillForm.Continue"/> list takes on average (value and newline).</summary>
     public const int ListEntryLength = 14;
