@@ -153,7 +153,6 @@ internal static class TrainBaseCommand
         return command;
     }
 
-    // NAME=WEIGHT pairs; which names exist is the trainer's to check (it knows the mixture's tasks).
     // An option that grows --start-from's model (--widen, --add-layers) needs one to grow and derives the architecture
     // from it, so --config cannot be given beside it.
     private static void CheckGrowth(string option, bool grows, string verb, string comparative, bool fromCheckpoint, bool givenConfig)
@@ -164,6 +163,7 @@ internal static class TrainBaseCommand
             throw new ArgumentException($"{option} and --config both set the architecture: give one ({option} derives it from --start-from's)");
     }
 
+    // NAME=WEIGHT pairs; which names exist is the trainer's to check (it knows the mixture's tasks).
     private static Dictionary<string, double> ParseTaskWeights(string[] pairs)
     {
         var weights = new Dictionary<string, double>(StringComparer.Ordinal);
