@@ -25,8 +25,8 @@ public sealed record TaskSample(string Task, string Prompt, string Answer, doubl
     public int QuestionStart { get; init; }
 
     /// <summary>
-    /// The strings a right answer must contain, every one of them, anywhere in the output (RULER's string match); empty
-    /// when the answer must be matched exactly.
+    /// The strings a right answer must contain, every one of them, anywhere in the output (RULER's string match, all
+    /// of them rather than RULER's fraction found); empty when the answer must be matched exactly.
     /// </summary>
     public IReadOnlyList<string> Expected { get; init; } = [];
 }
