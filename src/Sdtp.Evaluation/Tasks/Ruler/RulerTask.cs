@@ -4,7 +4,7 @@ namespace Sdtp.Evaluation.Tasks.Ruler;
 /// What every family of the RULER-like suite shares: its phrasing split, an intro line, a haystack of the split's
 /// sources (training: the project's grammar or training prose, half each; held-out: held-out prose only) and a scored
 /// answer whose every expected string must appear in the model's output (RULER's string match, but all-or-nothing
-/// and case-sensitive where RULER credits the fraction found).
+/// and case-sensitive where RULER ignores case and credits the fraction found).
 /// </summary>
 public abstract class RulerTask(TemplateSplit split) : IEvalTask
 {
